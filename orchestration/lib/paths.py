@@ -1,0 +1,68 @@
+"""Every filesystem location the warehouse uses, resolved at call time.
+
+Environment variables are read when a path is asked for, never at import, so tests and
+the CLI can point the whole pipeline somewhere else by setting them first.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations" / "suites"
+
+
+def data_dir() -> Path:
+    """Root of all pipeline state (warehouse, Dagster home, reports, published files)."""
+    return Path(os.environ.get("WORKFORCE_DATA_DIR", PROJECT_ROOT / "data")).resolve()
+
+
+def raw_dir() -> Path:
+    """The landing zone: council returns and published DfE / Ofsted files."""
+    return Path(os.environ.get("WORKFORCE_RAW_DIR", PROJECT_ROOT / "raw")).resolve()
+
+
+def returns_dir() -> Path:
+    """CSWW returns, one file per LA per collection year: <lea>/<year>/<file>.xml."""
+    return raw_dir() / "returns"
+
+
+def dfe_releases_dir() -> Path:
+    """DfE CSWW 'Indicators' release files (CSV), one per release."""
+    return raw_dir() / "dfe" / "csww_indicators"
+
+
+def ofsted_dir() -> Path:
+    """Ofsted local-authority inspection outcome files (CSV)."""
+    return raw_dir() / "ofsted"
+
+
+def warehouse_path() -> Path:
+    """The working DuckDB that loads and dbt write to; never read by users."""
+    return data_dir() / "warehouse" / "workforce.duckdb"
+
+
+def published_dir() -> Path:
+    """What users read: the published DuckDB, its Parquet files and the manifest."""
+    return data_dir() / "published"
+
+
+def quarantine_dir() -> Path:
+    """Returns that failed validation, with the report for the council."""
+    return data_dir() / "quarantine"
+
+
+def reports_dir() -> Path:
+    """Validation reports: per-council error reports and GE Data Docs."""
+    return data_dir() / "reports"
+
+
+def dagster_home() -> Path:
+    return Path(os.environ.get("DAGSTER_HOME", data_dir() / "dagster_home")).resolve()
+
+
+def pseudonym_key_path() -> Path:
+    """Local key file for SWENo pseudonyms, used when WORKFORCE_PSEUDONYM_KEY is not set."""
+    return data_dir() / "secrets" / "pseudonym.key"
