@@ -27,6 +27,62 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    from orchestration import runner
+
+    runner.show_progress()
+    runner.prepare_environment()
+    report = runner.run_job(args.job, partition_key=args.partition)
+    print(report.describe())
+    return 0 if report.succeeded else 1
+
+
+def _dev(args: argparse.Namespace) -> int:
+    import os
+    import signal
+
+    from orchestration import runner
+    from orchestration.lib import paths
+
+    runner.prepare_environment()
+    # A shell that starts us in the background ignores SIGINT; dagster dev must not inherit that,
+    # or it cannot be stopped cleanly.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    dagster = str(Path(sys.executable).with_name("dagster"))
+    workspace = str(paths.PROJECT_ROOT / "workspace.yaml")
+    os.execv(dagster, [dagster, "dev", "-w", workspace, "-h", args.host, "-p", str(args.port)])
+    return 0
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    from orchestration.lib import publish
+
+    try:
+        publication = publish.rollback()
+    except publish.PublishError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"Published version is now {publication.version} (published {publication.manifest.get('published_at')}).")
+    return 0
+
+
+def _docs(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from orchestration import runner
+    from orchestration.lib import dbt, paths
+
+    runner.prepare_environment()
+    target = paths.data_dir() / "dbt_docs"
+    subprocess.run(
+        [str(dbt.DBT_EXECUTABLE), "docs", "generate", "--static", "--target-path", str(target),
+         "--project-dir", str(paths.DBT_PROJECT_DIR), "--profiles-dir", str(paths.DBT_PROJECT_DIR)],
+        check=True,
+    )
+    print(f"dbt docs: {target / 'static_index.html'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="workforce",
@@ -51,6 +107,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     generate.add_argument("--out", help="landing zone for returns (default: $WORKFORCE_RAW_DIR/returns)")
     generate.set_defaults(handler=_generate)
+
+    run = commands.add_parser(
+        "run",
+        help="load, validate, build and publish through Dagster, in this process",
+        description="Run a Dagster job in process: by default the full rebuild over every LA-year in the "
+        "landing zone. Prints progress and a summary; exits 1 if anything failed.",
+    )
+    run.add_argument("--job", default="full_rebuild",
+                     choices=["full_rebuild", "republish_returns", "refresh_published_sources"])
+    run.add_argument("--partition", help="one LA-year, as <LA code>|<year>, e.g. '301|2022'")
+    run.set_defaults(handler=_run)
+
+    dev = commands.add_parser("dev", help="start the Dagster UI (lineage, runs, sensor, schedule)")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=3000)
+    dev.set_defaults(handler=_dev)
+
+    rollback = commands.add_parser("rollback", help="make the previously published version current again")
+    rollback.set_defaults(handler=_rollback)
+
+    docs = commands.add_parser("docs", help="build the dbt documentation site under data/dbt_docs")
+    docs.set_defaults(handler=_docs)
     return parser
 
 

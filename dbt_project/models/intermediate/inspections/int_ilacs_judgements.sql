@@ -1,0 +1,42 @@
+-- Every graded ILACS inspection once, keyed by DfE old LA code. The history and the latest-snapshot
+-- files overlap; the snapshot is newer where they disagree. Ofsted keys LAs by ONS code, which maps
+-- to the old code through DfE's LA list (terminated LAs included).
+with
+
+inspections as (
+    select * from {{ ref('stg_ofsted__ilacs_inspections') }}
+),
+
+local_authorities as (
+    select distinct new_la_code, old_la_code from {{ ref('stg_reference__local_authorities') }}
+    where old_la_code is not null
+),
+
+deduplicated as (
+    select *
+    from inspections
+    qualify row_number() over (
+        partition by new_la_code, inspection_date
+        order by (file_kind = 'latest') desc, source_file desc
+    ) = 1
+),
+
+final as (
+    select
+        local_authorities.old_la_code,
+        deduplicated.new_la_code,
+        deduplicated.ofsted_la_name,
+        deduplicated.inspection_date,
+        deduplicated.publication_date,
+        coalesce(deduplicated.inspection_type, 'ILACS inspection') as inspection_type,
+        deduplicated.overall_effectiveness,
+        deduplicated.impact_of_leaders,
+        deduplicated.help_and_protection,
+        deduplicated.children_in_care,
+        deduplicated.care_leavers,
+        deduplicated.source_file
+    from deduplicated
+    inner join local_authorities on deduplicated.new_la_code = local_authorities.new_la_code
+)
+
+select * from final

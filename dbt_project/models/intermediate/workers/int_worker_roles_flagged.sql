@@ -1,0 +1,59 @@
+-- Each worker-role with the flags every measure is built from, at the 30 September reference date
+-- of its collection year (rules: docs/measures.md). Sensitive: pseudonymised worker level.
+with
+
+workers as (
+    select * from {{ ref('stg_csww__workers') }}
+),
+
+dated as (
+    select
+        *,
+        make_date(collection_year, 9, 30) as reference_date,
+        make_date(collection_year - 1, 10, 1) as year_start
+    from workers
+),
+
+flagged as (
+    select
+        la_code,
+        collection_year,
+        record_number,
+        swe_pseudonym,
+        is_agency,
+        fte,
+        fte30,
+        cases30,
+        working_days_lost,
+        org_role,
+        -- A role ending on 30 September itself is a leaver, not in post.
+        coalesce(role_end_date between year_start and reference_date, false) as has_ended_in_year,
+        (role_end_date is null or role_end_date > reference_date)
+        and (role_start_date is null or role_start_date <= reference_date)
+        and coalesce(fte30, 0) > 0 as is_in_post,
+        coalesce(role_start_date between year_start and reference_date, false) as has_started_in_year,
+        coalesce(list_contains(absent_at_30_sept, true), false) as is_absent_at_30_sept
+    from dated
+),
+
+final as (
+    select
+        la_code,
+        collection_year,
+        record_number,
+        swe_pseudonym,
+        is_agency,
+        fte,
+        fte30,
+        cases30,
+        working_days_lost,
+        org_role,
+        is_in_post,
+        is_absent_at_30_sept,
+        not is_agency and has_ended_in_year as is_leaver,
+        not is_agency and has_started_in_year as is_starter,
+        is_in_post and coalesce(cases30, 0) > 0 as is_case_holder
+    from flagged
+)
+
+select * from final

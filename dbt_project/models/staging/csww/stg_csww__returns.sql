@@ -1,0 +1,20 @@
+with
+
+source as (
+    select * from {{ source('raw_csww', 'returns') }}
+),
+
+renamed as (
+    select
+        la_code,
+        collection_year,
+        source_file,
+        file_sha256,
+        loaded_at,
+        header_software_code,
+        workers as worker_records,
+        warning_count
+    from source
+)
+
+select * from renamed

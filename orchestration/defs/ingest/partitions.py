@@ -1,0 +1,38 @@
+"""Council returns are partitioned by LA and collection year.
+
+The LA dimension is DfE's list of 3-digit old LA codes (the seed `las.csv`), which changes only
+when local government is reorganised. Collection years are dynamic: a year becomes a partition
+when its first return lands (the sensor and `workforce run` add it), so a new year needs no code.
+"""
+
+
+import csv
+
+import dagster as dg
+
+from orchestration.lib.paths import DBT_PROJECT_DIR
+
+LA_CODES_SEED = DBT_PROJECT_DIR / "seeds" / "reference" / "las.csv"
+COLLECTION_YEARS = dg.DynamicPartitionsDefinition(name="collection_year")
+
+
+def _la_codes() -> list[str]:
+    with LA_CODES_SEED.open(newline="", encoding="utf-8") as handle:
+        codes = {row["old_la_code"] for row in csv.DictReader(handle)}
+    return sorted(code for code in codes if code.isdigit() and len(code) == 3)
+
+
+RETURN_PARTITIONS = dg.MultiPartitionsDefinition(
+    {"la": dg.StaticPartitionsDefinition(_la_codes()), "year": COLLECTION_YEARS}
+)
+
+
+def partition_key(la_code: str, year: int) -> dg.MultiPartitionKey:
+    return dg.MultiPartitionKey({"la": la_code, "year": str(year)})
+
+
+def split_key(key: str | dg.MultiPartitionKey) -> tuple[str, int]:
+    dimensions = key.keys_by_dimension if isinstance(key, dg.MultiPartitionKey) else dict(
+        zip(("la", "year"), str(key).split("|"), strict=True)
+    )
+    return dimensions["la"], int(dimensions["year"])

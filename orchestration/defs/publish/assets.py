@@ -1,0 +1,119 @@
+"""Audit and publish: Great Expectations suites on every published mart, then the publish step.
+
+The mart checks are blocking: if any critical expectation fails, Dagster does not run
+`published_benchmarks`, so the published files stay exactly as they were and the run reports why.
+"""
+
+
+import logging
+from typing import Any
+
+import dagster as dg
+
+from orchestration.defs.validation import suite_check_result, validator_for_run
+from orchestration.lib import publish, warehouse
+
+log = logging.getLogger("workforce")
+
+PUBLISH_GROUP = "publish"
+
+
+def mart_key(table: str) -> dg.AssetKey:
+    return dg.AssetKey(["marts", table])
+
+
+def mart_suite(table: str) -> str:
+    return f"marts__{table}"
+
+
+def build_mart_check(table: str) -> dg.AssetChecksDefinition:
+    """Validate one published mart with its suite before anything is published."""
+
+    @dg.asset_check(
+        asset=mart_key(table),
+        name=mart_suite(table),
+        blocking=True,
+        description=f"GE suite {mart_suite(table)}: must pass before the benchmarks are published.",
+    )
+    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        with warehouse.connect() as con:
+            frame = con.execute(f"select * from marts.{table}").df()
+            known = [code for (code,) in con.execute("select old_la_code from marts.dim_local_authorities").fetchall()]
+        validator = validator_for_run(context.run.run_id)
+        outcome = validator.validate(frame, mart_suite(table), parameters={"known_area_codes": known})
+        for failure in outcome.failed:
+            log.log(logging.ERROR if failure.blocking else logging.WARNING, "%s: %s", table, failure.describe())
+        return suite_check_result(
+            outcome, check_name=mart_suite(table), asset_key=mart_key(table), data_docs=str(validator.docs_index())
+        )
+
+    return _check
+
+
+mart_checks = [build_mart_check(table) for table in publish.PUBLISHED_TABLES]
+
+
+@dg.asset(
+    key="published_benchmarks",
+    group_name=PUBLISH_GROUP,
+    deps=[mart_key(table) for table in publish.PUBLISHED_TABLES],
+    kinds={"duckdb", "parquet"},
+    description="The audited marts as a read-only DuckDB and Parquet files under data/published, "
+    "swapped in atomically; the previous version is kept for `workforce rollback`.",
+    pool="warehouse",
+)
+def published_benchmarks(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    publication = publish.publish(
+        run_id=context.run_id,
+        checks=_run_check_results(context),
+        inputs=_inputs(),
+    )
+    log.info("published version %s", publication.version)
+    return dg.MaterializeResult(
+        metadata={
+            "version": publication.version,
+            "previous_version": str(publication.manifest.get("previous_version")),
+            "folder": dg.MetadataValue.path(str(publication.folder)),
+            **{f"rows_{table}": rows for table, rows in publication.manifest["tables"].items()},
+        }
+    )
+
+
+def _run_check_results(context: dg.AssetExecutionContext) -> list[dict[str, Any]]:
+    """Every check evaluated in this run, for the publication manifest."""
+    records = context.instance.get_records_for_run(
+        context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
+    results = []
+    for record in records:
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        results.append(
+            {
+                "asset": evaluation.asset_key.to_user_string(),
+                "check": evaluation.check_name,
+                "passed": evaluation.passed,
+                "severity": evaluation.severity.value,
+            }
+        )
+    return sorted(results, key=lambda r: (r["asset"], r["check"]))
+
+
+def _inputs() -> dict[str, Any]:
+    """What the publication was built from, by sha256."""
+    with warehouse.connect() as con:
+        returns = con.execute(
+            "select la_code, collection_year, source_file, file_sha256 from raw_csww.returns order by 1, 2"
+        ).fetchall()
+        releases = con.execute(
+            "select distinct source_file, file_sha256 from raw_dfe.csww_indicators order by 1"
+        ).fetchall()
+        ofsted = con.execute(
+            "select distinct source_file, file_sha256 from raw_ofsted.ilacs_inspections order by 1"
+        ).fetchall()
+    return {
+        "council_returns": [
+            {"la_code": la, "collection_year": year, "file": name, "sha256": sha} for la, year, name, sha in returns
+        ],
+        "dfe_releases": [{"file": name, "sha256": sha} for name, sha in releases],
+        "ofsted_files": [{"file": name, "sha256": sha} for name, sha in ofsted],
+    }

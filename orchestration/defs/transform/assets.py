@@ -1,0 +1,69 @@
+"""The dbt project as Dagster assets: staging, intermediate and marts, with dbt tests as checks.
+
+Asset keys and groups come from the dbt folder a model sits in (`marts/benchmarks/fct_x` becomes
+`marts/fct_x` in group `marts`), so moving a model between layers moves it in the lineage too.
+Raw tables are tied to their loaders by `meta.dagster.asset_key` on the dbt sources.
+"""
+
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from orchestration.lib import dbt as dbt_project
+from orchestration.lib import paths
+
+log = logging.getLogger("workforce")
+
+
+class LayerTranslator(DagsterDbtTranslator):
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return super().get_asset_key(dbt_resource_props)
+        return dg.AssetKey([self._layer(dbt_resource_props), dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "source":
+            return None
+        return self._layer(dbt_resource_props)
+
+    @staticmethod
+    def _layer(dbt_resource_props: Mapping[str, Any]) -> str:
+        # fqn is [project, folder, ...]: models/<layer>/..., seeds/<folder>/...
+        if dbt_resource_props["resource_type"] == "seed":
+            return "seeds"
+        return dbt_resource_props["fqn"][1]
+
+
+TRANSLATOR = LayerTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+@dbt_assets(
+    manifest=dbt_project.MANIFEST_PATH,
+    dagster_dbt_translator=TRANSLATOR,
+    name="workforce_dbt",
+    pool="warehouse",
+)
+def workforce_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """`dbt build`: seeds, models and tests; a failing test stops what depends on it."""
+    dbt_project.apply_dbt_environment()
+    total, done = len(context.selected_output_names), 0
+    for event in dbt.cli(["build"], context=context).stream():
+        if isinstance(event, dg.Output):
+            done += 1
+            if done % 10 == 0 or done == total:
+                log.info("dbt: %d of %d models and seeds built", done, total)
+        elif isinstance(event, dg.AssetCheckResult) and not event.passed:
+            log.warning("dbt test failed: %s on %s", event.check_name, event.asset_key.to_user_string())
+        yield event
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(
+        project_dir=str(paths.DBT_PROJECT_DIR),
+        profiles_dir=str(paths.DBT_PROJECT_DIR),
+        dbt_executable=str(dbt_project.DBT_EXECUTABLE),
+    )

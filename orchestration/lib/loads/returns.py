@@ -1,0 +1,453 @@
+"""Load council CSWW returns from the landing zone into the warehouse, one LA-year at a time.
+
+A file is parsed in a stream into the `pending` schema, checked by the return rules and by the
+Great Expectations suites of the raw tables, and only then swapped into `raw_csww` in one
+transaction that replaces its LA-year. A file that fails is quarantined with a report for the
+council and the warehouse keeps whatever it held for that LA-year before. Reloading the same bytes
+is a no-op; a resubmission (new bytes) supersedes the earlier file and the load history keeps both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from orchestration.lib import paths
+from orchestration.lib.csww.issues import Issue, format_report_text, write_report_csv
+from orchestration.lib.csww.parser import WORKER_SCHEMA, ParseOutcome, parse_return
+from orchestration.lib.expectations import SuiteOutcome, Validator
+from orchestration.lib.warehouse import ensure_schemas, file_sha256, table_exists
+
+Progress = Callable[[str], None]
+
+WORKERS_SUITE = "raw_csww__workers"
+LA_LEVEL_SUITE = "raw_csww__la_level"
+
+# Provenance carried by every loaded row: which file, which bytes, when.
+PROVENANCE = pa.schema(
+    [
+        ("la_code", pa.string()),
+        ("collection_year", pa.int32()),
+        ("source_file", pa.string()),
+        ("file_sha256", pa.string()),
+        ("loaded_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+LA_LEVEL_COLUMNS = {
+    "number_of_vacancies": "double",
+    "no_agency_fte": "double",
+    "no_agency_headcount": "integer",
+}
+LOAD_HISTORY_DDL = """
+create table if not exists raw_csww.load_history (
+    la_code varchar,
+    collection_year integer,
+    source_file varchar,
+    file_sha256 varchar,
+    file_bytes bigint,
+    status varchar,            -- loaded | quarantined | superseded
+    workers integer,
+    error_count integer,
+    warning_count integer,
+    report_path varchar,
+    message varchar,
+    run_id varchar,
+    loaded_at timestamptz
+)
+"""
+RETURNS_DDL = """
+create table if not exists raw_csww.returns (
+    la_code varchar,
+    collection_year integer,
+    source_file varchar,
+    file_sha256 varchar,
+    loaded_at timestamptz,
+    header_collection varchar,
+    header_reference_date date,
+    header_software_code varchar,
+    header_generated_at varchar,
+    workers integer,
+    warning_count integer
+)
+"""
+_YEAR = re.compile(r"^\d{4}$")
+_LEA = re.compile(r"^\d{3}$")
+
+
+@dataclass(frozen=True)
+class ReturnFile:
+    """A return in the landing zone; `lea` and `year` are where it sits, checked against its Header."""
+
+    path: Path
+    lea: str
+    year: int
+
+    @property
+    def partition(self) -> tuple[str, int]:
+        return (self.lea, self.year)
+
+
+@dataclass
+class FileOutcome:
+    file: ReturnFile
+    status: str
+    sha256: str
+    workers: int = 0
+    errors: int = 0
+    warnings: int = 0
+    report_path: Path | None = None
+    message: str = ""
+
+
+@dataclass
+class LoadSummary:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    suites: list[SuiteOutcome] = field(default_factory=list)
+    misplaced: list[Path] = field(default_factory=list)
+
+    def with_status(self, status: str) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status == status]
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(o.workers for o in self.with_status("loaded"))
+
+
+def discover_returns(root: Path) -> tuple[list[ReturnFile], list[Path]]:
+    """Returns laid out as <lea>/<year>/*.xml, and every other XML file (misplaced)."""
+    found: list[ReturnFile] = []
+    misplaced: list[Path] = []
+    if not root.exists():
+        return found, misplaced
+    for path in sorted(root.rglob("*.xml")):
+        parts = path.relative_to(root).parts
+        if len(parts) == 3 and _LEA.match(parts[0]) and _YEAR.match(parts[1]):
+            found.append(ReturnFile(path=path, lea=parts[0], year=int(parts[1])))
+        else:
+            misplaced.append(path)
+    return found, misplaced
+
+
+def newest_per_partition(files: Iterable[ReturnFile]) -> tuple[list[ReturnFile], list[ReturnFile]]:
+    """One file per LA-year: the most recently written wins; the others are superseded."""
+    by_partition: dict[tuple[str, int], list[ReturnFile]] = {}
+    for file in files:
+        by_partition.setdefault(file.partition, []).append(file)
+    chosen, superseded = [], []
+    for group in by_partition.values():
+        group.sort(key=lambda f: (f.path.stat().st_mtime_ns, f.path.name))
+        chosen.append(group[-1])
+        superseded.extend(group[:-1])
+    return sorted(chosen, key=lambda f: f.partition), superseded
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    ensure_schemas(con)
+    con.execute(LOAD_HISTORY_DDL)
+    con.execute(RETURNS_DDL)
+    empty = _with_provenance(WORKER_SCHEMA.empty_table(), _Stamp("000", 0, "", "", _now()))
+    con.register("empty_workers", empty)
+    con.execute("create table if not exists raw_csww.workers as select * from empty_workers limit 0")
+    con.unregister("empty_workers")
+    la_columns = ", ".join(f"{name} {kind}" for name, kind in LA_LEVEL_COLUMNS.items())
+    con.execute(
+        "create table if not exists raw_csww.la_level (la_code varchar, collection_year integer, "
+        f"source_file varchar, file_sha256 varchar, loaded_at timestamptz, {la_columns}, "
+        "pay_flags map(varchar, varchar))"
+    )
+
+
+def loaded_shas(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], str]:
+    rows = con.execute("select la_code, collection_year, file_sha256 from raw_csww.returns").fetchall()
+    return {(la, int(year)): sha for la, year, sha in rows}
+
+
+@dataclass(frozen=True)
+class _Stamp:
+    la_code: str
+    year: int
+    source_file: str
+    sha256: str
+    loaded_at: dt.datetime
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def _with_provenance(batch: pa.Table, stamp: _Stamp) -> pa.Table:
+    n = batch.num_rows
+    columns = [
+        pa.array([stamp.la_code] * n, pa.string()),
+        pa.array([stamp.year] * n, pa.int32()),
+        pa.array([stamp.source_file] * n, pa.string()),
+        pa.array([stamp.sha256] * n, pa.string()),
+        pa.array([stamp.loaded_at] * n, pa.timestamp("us", tz="UTC")),
+    ]
+    return pa.Table.from_arrays(columns + batch.columns, schema=pa.unify_schemas([PROVENANCE, batch.schema]))
+
+
+class ReturnLoader:
+    """Loads a set of return files in one transaction-per-run, quarantining the bad ones."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        pseudonymise: Callable[[str], str],
+        validator: Validator,
+        run_id: str,
+        progress: Progress = lambda _: None,
+    ) -> None:
+        self.con = con
+        self.pseudonymise = pseudonymise
+        self.validator = validator
+        self.run_id = run_id
+        self.progress = progress
+        self.loaded_at = _now()
+        self.summary = LoadSummary()
+        self._pending: dict[tuple[str, int], tuple[ReturnFile, ParseOutcome, str]] = {}
+
+    def load(self, files: list[ReturnFile], *, superseded: Iterable[ReturnFile] = ()) -> LoadSummary:
+        ensure_tables(self.con)
+        self._reset_pending()
+        current = loaded_shas(self.con)
+        for file in superseded:
+            self._record_superseded(file)
+        for index, file in enumerate(files, start=1):
+            sha = file_sha256(file.path)
+            if current.get(file.partition) == sha:
+                self.summary.outcomes.append(FileOutcome(file, "unchanged", sha))
+            else:
+                self._stage(file, sha)
+            if index % 50 == 0 or index == len(files):
+                self.progress(f"returns: {index}/{len(files)} files read")
+        self._validate_pending()
+        self._swap_in()
+        return self.summary
+
+    # -- staging -----------------------------------------------------------------------------
+
+    def _reset_pending(self) -> None:
+        self.con.execute("drop table if exists pending.workers")
+        self.con.execute("create table pending.workers as select * from raw_csww.workers limit 0")
+
+    def _stage(self, file: ReturnFile, sha: str) -> None:
+        stamp = _Stamp(file.lea, file.year, str(file.path.relative_to(paths.raw_dir())), sha, self.loaded_at)
+
+        def append(batch: pa.Table) -> None:
+            self.con.register("incoming_batch", _with_provenance(batch, stamp))
+            self.con.execute("insert into pending.workers by name select * from incoming_batch")
+            self.con.unregister("incoming_batch")
+
+        outcome = parse_return(
+            file.path,
+            expected_lea=file.lea,
+            expected_year=file.year,
+            pseudonymise=self.pseudonymise,
+            on_batch=append,
+        )
+        if outcome.ok:
+            self._pending[file.partition] = (file, outcome, sha)
+        else:
+            self._drop_pending(file)
+            self._quarantine(file, sha, outcome.issues, outcome)
+
+    def _drop_pending(self, file: ReturnFile) -> None:
+        self.con.execute(
+            "delete from pending.workers where la_code = ? and collection_year = ?", [file.lea, file.year]
+        )
+
+    # -- validation --------------------------------------------------------------------------
+
+    def _validate_pending(self) -> None:
+        if not self._pending:
+            return
+        workers = self.con.execute("select * from pending.workers").df()
+        outcome = self.validator.validate(
+            workers, WORKERS_SUITE, id_columns=("la_code", "collection_year", "record_number")
+        )
+        la_level = self._la_level_frame()
+        la_outcome = self.validator.validate(la_level, LA_LEVEL_SUITE, id_columns=("la_code", "collection_year"))
+        self.summary.suites.extend([outcome, la_outcome])
+        failing: dict[tuple[str, int], list[Issue]] = {}
+        for suite in (outcome, la_outcome):
+            for result in suite.blocking_failures:
+                for row in result.failing_rows or ():
+                    key = (str(row["la_code"]), int(row["collection_year"]))
+                    failing.setdefault(key, []).append(_suite_issue(self._pending[key][0], result, row))
+                if not result.failing_rows:
+                    # A table-level expectation failed: no single file to blame, so hold back all.
+                    for key, (file, _, _) in self._pending.items():
+                        failing.setdefault(key, []).append(_suite_issue(file, result, {}))
+        for key, issues in failing.items():
+            file, parsed, sha = self._pending.pop(key)
+            self._drop_pending(file)
+            self._quarantine(file, sha, issues, parsed)
+
+    def _la_level_frame(self):
+        import pandas as pd
+
+        rows = []
+        for (lea, year), (file, parsed, sha) in self._pending.items():
+            values = {name: parsed.la_level.get(name) for name in LA_LEVEL_COLUMNS}
+            pay = {k: str(v) for k, v in parsed.la_level.items() if k not in LA_LEVEL_COLUMNS and v is not None}
+            rows.append(
+                {
+                    "la_code": lea,
+                    "collection_year": year,
+                    "source_file": str(file.path.relative_to(paths.raw_dir())),
+                    "file_sha256": sha,
+                    "loaded_at": self.loaded_at,
+                    **values,
+                    "pay_flags": pay,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    # -- publish into raw_csww -----------------------------------------------------------------
+
+    def _swap_in(self) -> None:
+        con = self.con
+        con.execute("begin transaction")
+        try:
+            if self._pending:
+                la_level = self._la_level_frame()
+                con.register("incoming_la_level", la_level)
+                con.execute(
+                    "create or replace temp table incoming_keys as "
+                    "select distinct la_code, collection_year from incoming_la_level"
+                )
+                for table in ("workers", "la_level", "returns"):
+                    con.execute(
+                        f"delete from raw_csww.{table} t using incoming_keys k "
+                        "where t.la_code = k.la_code and t.collection_year = k.collection_year"
+                    )
+                con.execute(
+                    "update raw_csww.load_history h set status = 'superseded' from incoming_keys k "
+                    "where h.la_code = k.la_code and h.collection_year = k.collection_year "
+                    "and h.status = 'loaded'"
+                )
+                con.execute("insert into raw_csww.workers by name select * from pending.workers")
+                con.execute("insert into raw_csww.la_level by name select * from incoming_la_level")
+                con.unregister("incoming_la_level")
+                for file, parsed, sha in self._pending.values():
+                    self._record_loaded(file, parsed, sha)
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+        finally:
+            con.execute("drop table if exists pending.workers")
+
+    def _record_loaded(self, file: ReturnFile, parsed: ParseOutcome, sha: str) -> None:
+        header = parsed.header
+        warnings = sum(1 for i in parsed.issues if i.severity == "warning")
+        source = str(file.path.relative_to(paths.raw_dir()))
+        self.con.execute(
+            "insert into raw_csww.returns values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                file.lea,
+                file.year,
+                source,
+                sha,
+                self.loaded_at,
+                header.collection if header else None,
+                header.reference_date if header else None,
+                header.software_code if header else None,
+                str(header.generated_at) if header and header.generated_at else None,
+                parsed.workers,
+                warnings,
+            ],
+        )
+        report = self._write_report(file, sha, parsed.issues, parsed) if warnings else None
+        self._history(file, sha, "loaded", parsed.workers, 0, warnings, report, "loaded")
+        self.summary.outcomes.append(FileOutcome(file, "loaded", sha, parsed.workers, 0, warnings, report))
+
+    def _record_superseded(self, file: ReturnFile) -> None:
+        sha = file_sha256(file.path)
+        message = "an newer file for the same LA and year sits in the same folder"
+        self._history(file, sha, "superseded", 0, 0, 0, None, message)
+        self.summary.outcomes.append(FileOutcome(file, "superseded", sha, message=message))
+
+    # -- quarantine ----------------------------------------------------------------------------
+
+    def _quarantine(self, file: ReturnFile, sha: str, issues: list[Issue], parsed: ParseOutcome) -> None:
+        report = self._write_report(file, sha, issues, parsed, quarantine=True)
+        errors = sum(1 for i in issues if i.severity == "error")
+        warnings = len(issues) - errors
+        first = next((i for i in issues if i.severity == "error"), None)
+        message = first.message if first else "failed validation"
+        self._history(file, sha, "quarantined", 0, errors, warnings, report, message)
+        self.summary.outcomes.append(
+            FileOutcome(file, "quarantined", sha, 0, errors, warnings, report, message)
+        )
+
+    def _write_report(
+        self, file: ReturnFile, sha: str, issues: list[Issue], parsed: ParseOutcome, *, quarantine: bool = False
+    ) -> Path:
+        stamp = self.loaded_at.strftime("%Y%m%dT%H%M%SZ")
+        base = paths.quarantine_dir() if quarantine else paths.reports_dir() / "returns"
+        folder = base / file.lea / str(file.year) / f"{stamp}_{sha[:12]}"
+        folder.mkdir(parents=True, exist_ok=True)
+        if quarantine:
+            shutil.copy2(file.path, folder / file.path.name)
+        write_report_csv(issues, folder / "issues.csv")
+        text = format_report_text(file.path.name, parsed.header, issues)
+        (folder / "report.txt").write_text(text, encoding="utf-8")
+        return folder
+
+    def _history(
+        self,
+        file: ReturnFile,
+        sha: str,
+        status: str,
+        workers: int,
+        errors: int,
+        warnings: int,
+        report: Path | None,
+        message: str,
+    ) -> None:
+        self.con.execute(
+            "insert into raw_csww.load_history values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                file.lea,
+                file.year,
+                str(file.path.relative_to(paths.raw_dir())),
+                sha,
+                file.path.stat().st_size,
+                status,
+                workers,
+                errors,
+                warnings,
+                str(report) if report else None,
+                message,
+                self.run_id,
+                self.loaded_at,
+            ],
+        )
+
+
+def _suite_issue(file: ReturnFile, result, row: dict) -> Issue:
+    record = row.get("record_number")
+    return Issue(
+        file=file.path.name,
+        line=None,
+        record=int(record) if record is not None else None,
+        element=result.column,
+        value=None,
+        rule=f"table-check:{result.expectation}",
+        message=f"The loaded table failed a warehouse check: {result.describe()}",
+        severity="error",
+    )
+
+
+def has_loaded_data(con: duckdb.DuckDBPyConnection) -> bool:
+    return table_exists(con, "raw_csww", "returns")

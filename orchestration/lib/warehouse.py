@@ -1,0 +1,59 @@
+"""The working DuckDB warehouse: connections and the raw tables that loads write.
+
+Only one process writes a DuckDB file at a time; the orchestration layer serialises writers
+(one run at a time, steps in process). Users never read this file: they read the published copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from orchestration.lib import paths
+
+# Enough for the largest load at 10x England volume while keeping the whole run under 2 GB.
+MEMORY_LIMIT = "1GB"
+
+RAW_SCHEMAS = ("raw_csww", "raw_dfe", "raw_ofsted", "pending")
+
+
+@contextmanager
+def connect(path: Path | None = None, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    target = path or paths.warehouse_path()
+    if not read_only:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(target), read_only=read_only, config={"memory_limit": MEMORY_LIMIT})
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
+    for schema in RAW_SCHEMAS:
+        con.execute(f"create schema if not exists {schema}")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def row_count(con: duckdb.DuckDBPyConnection, qualified_table: str) -> int:
+    result = con.execute(f"select count(*) from {qualified_table}").fetchone()
+    return int(result[0]) if result else 0
