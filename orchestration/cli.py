@@ -75,8 +75,18 @@ def _docs(args: argparse.Namespace) -> int:
     runner.prepare_environment()
     target = paths.data_dir() / "dbt_docs"
     subprocess.run(
-        [str(dbt.DBT_EXECUTABLE), "docs", "generate", "--static", "--target-path", str(target),
-         "--project-dir", str(paths.DBT_PROJECT_DIR), "--profiles-dir", str(paths.DBT_PROJECT_DIR)],
+        [
+            str(dbt.DBT_EXECUTABLE),
+            "docs",
+            "generate",
+            "--static",
+            "--target-path",
+            str(target),
+            "--project-dir",
+            str(paths.DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(paths.DBT_PROJECT_DIR),
+        ],
         check=True,
     )
     print(f"dbt docs: {target / 'static_index.html'}")
@@ -114,8 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run a Dagster job in process: by default the full rebuild over every LA-year in the "
         "landing zone. Prints progress and a summary; exits 1 if anything failed.",
     )
-    run.add_argument("--job", default="full_rebuild",
-                     choices=["full_rebuild", "republish_returns", "refresh_published_sources"])
+    run.add_argument(
+        "--job",
+        default="full_rebuild",
+        choices=["full_rebuild", "republish_returns", "refresh_published_sources"],
+    )
     run.add_argument("--partition", help="one LA-year, as <LA code>|<year>, e.g. '301|2022'")
     run.set_defaults(handler=_run)
 

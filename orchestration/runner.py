@@ -89,7 +89,8 @@ class RunReport:
             lines.append(
                 f"Council returns: {returns.get('files_loaded', 0)} loaded, "
                 f"{returns.get('files_unchanged', 0)} unchanged, {returns.get('files_quarantined', 0)} quarantined; "
-                f"{returns.get('rows_loaded', 0):,} worker-role rows loaded, {returns.get('table_rows', 0):,} in the warehouse."
+                f"{returns.get('rows_loaded', 0):,} worker-role rows loaded, "
+                f"{returns.get('table_rows', 0):,} in the warehouse."
             )
         for key in ("raw_dfe/csww_indicators", "raw_ofsted/ilacs_inspections"):
             if key in self.loads:
@@ -121,9 +122,9 @@ def run_job(job_name: str = "full_rebuild", *, partition_key: str | None = None)
     """Execute a job of the code location in process and report on it."""
     import dagster as dg
 
+    from orchestration.definitions import defs
     from orchestration.defs.automation.jobs import full_range_tags, landing_zone_years
     from orchestration.defs.ingest.partitions import COLLECTION_YEARS
-    from orchestration.definitions import defs
 
     started = time.monotonic()
     instance = dg.DagsterInstance.get()
@@ -142,7 +143,12 @@ def run_job(job_name: str = "full_rebuild", *, partition_key: str | None = None)
     job = defs.resolve_job_def(job_name)
     log_file = paths.data_dir() / "logs" / f"{job_name}_{time.strftime('%Y%m%dT%H%M%S')}.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    log.info("run: %s started%s; full log in %s", job_name, f" for {partition_key}" if partition_key else "", log_file)
+    log.info(
+        "run: %s started%s; full log in %s",
+        job_name,
+        f" for {partition_key}" if partition_key else "",
+        log_file,
+    )
     # dbt and the libraries print a great deal; it goes to the log file, progress to the terminal.
     with log_file.open("w", encoding="utf-8") as sink, redirect_stdout(sink), redirect_stderr(sink):
         result = job.execute_in_process(
@@ -171,11 +177,17 @@ def _report(result: Any, seconds: float) -> RunReport:
                 report.published_version = metadata.get("version")
         elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
-            outcome = "passed" if evaluation.passed else (
-                "failed" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "warned"
+            outcome = (
+                "passed"
+                if evaluation.passed
+                else ("failed" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "warned")
             )
             report.checks.append(
-                {"asset": evaluation.asset_key.to_user_string(), "check": evaluation.check_name, "outcome": outcome}
+                {
+                    "asset": evaluation.asset_key.to_user_string(),
+                    "check": evaluation.check_name,
+                    "outcome": outcome,
+                }
             )
             if outcome == "failed":
                 report.failures.append(

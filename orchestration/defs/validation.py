@@ -5,7 +5,6 @@ validations share one GE context and their Data Docs form one site per run under
 `data/reports/data_docs/<run id>/`.
 """
 
-
 from functools import cache
 
 import dagster as dg
@@ -37,9 +36,7 @@ def suite_check_result(
         asset_key=asset_key,
         passed=not outcome.failed,
         severity=(
-            dg.AssetCheckSeverity.ERROR
-            if can_block and outcome.blocking_failures
-            else dg.AssetCheckSeverity.WARN
+            dg.AssetCheckSeverity.ERROR if can_block and outcome.blocking_failures else dg.AssetCheckSeverity.WARN
         ),
         metadata={
             "suite": outcome.suite,

@@ -13,7 +13,14 @@ from orchestration.lib import paths
 MANIFEST_PATH = paths.DBT_PROJECT_DIR / "target" / "manifest.json"
 # dbt lives next to the interpreter running us, so no PATH set-up is needed.
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
-_SOURCE_PATTERNS = ("dbt_project.yml", "profiles.yml", "models/**/*", "macros/**/*", "seeds/**/*", "tests/**/*")
+_SOURCE_PATTERNS = (
+    "dbt_project.yml",
+    "profiles.yml",
+    "models/**/*",
+    "macros/**/*",
+    "seeds/**/*",
+    "tests/**/*",
+)
 
 
 def dbt_environment() -> dict[str, str]:
@@ -46,8 +53,15 @@ def ensure_manifest() -> None:
     if not manifest_is_stale():
         return
     subprocess.run(
-        [str(DBT_EXECUTABLE), "parse", "--quiet", "--project-dir", str(paths.DBT_PROJECT_DIR),
-         "--profiles-dir", str(paths.DBT_PROJECT_DIR)],
+        [
+            str(DBT_EXECUTABLE),
+            "parse",
+            "--quiet",
+            "--project-dir",
+            str(paths.DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(paths.DBT_PROJECT_DIR),
+        ],
         check=True,
         env={**os.environ, **dbt_environment()},
     )

@@ -6,7 +6,6 @@ many partitions costs only what changed. That is also how the sensor republishes
 files at once: one run whose range covers them.
 """
 
-
 import hashlib
 import json
 from pathlib import Path

@@ -6,7 +6,6 @@ load: the checks warn rather than block, because a council whose return was refu
 benchmarked from DfE's published figures instead of holding everyone else back.
 """
 
-
 import logging
 
 import dagster as dg
@@ -73,8 +72,8 @@ def csww_returns(context: dg.AssetExecutionContext):
         loader = ReturnLoader(
             con,
             pseudonymise=Pseudonymiser(load_key()),
-            validator=validator_for_run(context.run_id),
-            run_id=context.run_id,
+            validator=validator_for_run(context.run.run_id),
+            run_id=context.run.run_id,
             progress=log.info,
         )
         summary = loader.load(chosen, superseded=superseded)
@@ -93,7 +92,7 @@ def csww_returns(context: dg.AssetExecutionContext):
             },
         )
     yield _rules_check(summary)
-    yield from _suite_checks(summary, context.run_id)
+    yield from _suite_checks(summary, context.run.run_id)
 
 
 def _rules_check(summary: LoadSummary) -> dg.AssetCheckResult:
@@ -125,7 +124,10 @@ def _suite_checks(summary: LoadSummary, run_id: str):
             )
         else:
             yield dg.AssetCheckResult(
-                check_name=suite, asset_key=asset_key, passed=True, metadata={"note": "no new or changed returns"}
+                check_name=suite,
+                asset_key=asset_key,
+                passed=True,
+                metadata={"note": "no new or changed returns"},
             )
 
 
@@ -160,7 +162,11 @@ def build_published_file_asset(source: PublishedSource) -> dg.AssetsDefinition:
     def _load(context: dg.AssetExecutionContext):
         with warehouse.connect() as con:
             summary = load_published(
-                con, source, validator=validator_for_run(context.run_id), run_id=context.run_id, progress=log.info
+                con,
+                source,
+                validator=validator_for_run(context.run.run_id),
+                run_id=context.run.run_id,
+                progress=log.info,
             )
             exists = warehouse.table_exists(con, source.schema, source.table)
             rows = warehouse.row_count(con, source.qualified_table) if exists else 0

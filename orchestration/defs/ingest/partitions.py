@@ -5,7 +5,6 @@ when local government is reorganised. Collection years are dynamic: a year becom
 when its first return lands (the sensor and `workforce run` add it), so a new year needs no code.
 """
 
-
 import csv
 
 import dagster as dg
@@ -32,7 +31,9 @@ def partition_key(la_code: str, year: int) -> dg.MultiPartitionKey:
 
 
 def split_key(key: str | dg.MultiPartitionKey) -> tuple[str, int]:
-    dimensions = key.keys_by_dimension if isinstance(key, dg.MultiPartitionKey) else dict(
-        zip(("la", "year"), str(key).split("|"), strict=True)
+    dimensions = (
+        key.keys_by_dimension
+        if isinstance(key, dg.MultiPartitionKey)
+        else dict(zip(("la", "year"), str(key).split("|"), strict=True))
     )
     return dimensions["la"], int(dimensions["year"])

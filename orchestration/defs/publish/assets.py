@@ -4,7 +4,6 @@ The mart checks are blocking: if any critical expectation fails, Dagster does no
 `published_benchmarks`, so the published files stay exactly as they were and the run reports why.
 """
 
-
 import logging
 from typing import Any
 
@@ -44,7 +43,10 @@ def build_mart_check(table: str) -> dg.AssetChecksDefinition:
         for failure in outcome.failed:
             log.log(logging.ERROR if failure.blocking else logging.WARNING, "%s: %s", table, failure.describe())
         return suite_check_result(
-            outcome, check_name=mart_suite(table), asset_key=mart_key(table), data_docs=str(validator.docs_index())
+            outcome,
+            check_name=mart_suite(table),
+            asset_key=mart_key(table),
+            data_docs=str(validator.docs_index()),
         )
 
     return _check
@@ -64,7 +66,7 @@ mart_checks = [build_mart_check(table) for table in publish.PUBLISHED_TABLES]
 )
 def published_benchmarks(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     publication = publish.publish(
-        run_id=context.run_id,
+        run_id=context.run.run_id,
         checks=_run_check_results(context),
         inputs=_inputs(),
     )
@@ -82,7 +84,7 @@ def published_benchmarks(context: dg.AssetExecutionContext) -> dg.MaterializeRes
 def _run_check_results(context: dg.AssetExecutionContext) -> list[dict[str, Any]]:
     """Every check evaluated in this run, for the publication manifest."""
     records = context.instance.get_records_for_run(
-        context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+        context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
     ).records
     results = []
     for record in records:

@@ -5,13 +5,15 @@ Asset keys and groups come from the dbt folder a model sits in (`marts/benchmark
 Raw tables are tied to their loaders by `meta.dagster.asset_key` on the dbt sources.
 """
 
-
+import importlib.metadata
 import logging
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from packaging import version
 
 from orchestration.lib import dbt as dbt_project
 from orchestration.lib import paths
@@ -61,8 +63,17 @@ def workforce_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         yield event
 
 
+class LocalDbtCliResource(DbtCliResource):
+    """dbt from this environment. dagster-dbt asks `dbt --version` before every command (about
+    4 s here); the dbt it runs is the one installed beside us, so its version is read directly."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(importlib.metadata.version("dbt-core"))
+
+
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(
+    return LocalDbtCliResource(
         project_dir=str(paths.DBT_PROJECT_DIR),
         profiles_dir=str(paths.DBT_PROJECT_DIR),
         dbt_executable=str(dbt_project.DBT_EXECUTABLE),

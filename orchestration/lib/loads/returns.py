@@ -261,9 +261,7 @@ class ReturnLoader:
             self._quarantine(file, sha, outcome.issues, outcome)
 
     def _drop_pending(self, file: ReturnFile) -> None:
-        self.con.execute(
-            "delete from pending.workers where la_code = ? and collection_year = ?", [file.lea, file.year]
-        )
+        self.con.execute("delete from pending.workers where la_code = ? and collection_year = ?", [file.lea, file.year])
 
     # -- validation --------------------------------------------------------------------------
 
@@ -386,12 +384,16 @@ class ReturnLoader:
         first = next((i for i in issues if i.severity == "error"), None)
         message = first.message if first else "failed validation"
         self._history(file, sha, "quarantined", 0, errors, warnings, report, message)
-        self.summary.outcomes.append(
-            FileOutcome(file, "quarantined", sha, 0, errors, warnings, report, message)
-        )
+        self.summary.outcomes.append(FileOutcome(file, "quarantined", sha, 0, errors, warnings, report, message))
 
     def _write_report(
-        self, file: ReturnFile, sha: str, issues: list[Issue], parsed: ParseOutcome, *, quarantine: bool = False
+        self,
+        file: ReturnFile,
+        sha: str,
+        issues: list[Issue],
+        parsed: ParseOutcome,
+        *,
+        quarantine: bool = False,
     ) -> Path:
         stamp = self.loaded_at.strftime("%Y%m%dT%H%M%SZ")
         base = paths.quarantine_dir() if quarantine else paths.reports_dir() / "returns"

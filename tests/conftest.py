@@ -1,0 +1,43 @@
+"""Shared fixtures: every test that touches state gets its own data folder and landing zone.
+
+The project's paths are read from the environment at call time, so pointing WORKFORCE_DATA_DIR,
+WORKFORCE_RAW_DIR and DAGSTER_HOME at temporary folders isolates a test completely.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from orchestration.lib import paths
+
+# A fixed key, so pseudonyms are comparable across the temporary warehouses of one test run.
+TEST_PSEUDONYM_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_manifest() -> None:
+    """`@dbt_assets` needs the manifest at import time: parse once per session."""
+    from orchestration.lib.dbt import ensure_manifest
+
+    ensure_manifest()
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private data folder and a landing zone holding the committed DfE and Ofsted files."""
+    data, raw = tmp_path / "data", tmp_path / "raw"
+    for folder in ("dfe", "ofsted"):
+        shutil.copytree(paths.PROJECT_ROOT / "raw" / folder, raw / folder)
+    (raw / "returns").mkdir(parents=True)
+    monkeypatch.setenv("WORKFORCE_DATA_DIR", str(data))
+    monkeypatch.setenv("WORKFORCE_RAW_DIR", str(raw))
+    monkeypatch.setenv("DAGSTER_HOME", str(data / "dagster_home"))
+    monkeypatch.setenv("WORKFORCE_PSEUDONYM_KEY", TEST_PSEUDONYM_KEY)
+    return tmp_path

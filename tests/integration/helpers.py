@@ -1,0 +1,36 @@
+"""Helpers for end-to-end tests: run the pipeline, read what it published."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import duckdb
+
+from orchestration import runner
+from orchestration.lib import paths, publish
+
+
+def run_pipeline(job: str = "full_rebuild", partition_key: str | None = None) -> runner.RunReport:
+    runner.prepare_environment()
+    return runner.run_job(job, partition_key=partition_key)
+
+
+def published_files() -> dict[str, str]:
+    """sha256 of every file in the current published version (empty when nothing is published)."""
+    folder = paths.published_dir()
+    if not folder.exists():
+        return {}
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def published_tables(database: Path | None = None) -> dict[str, list[tuple]]:
+    """Every published table's rows, in their published order."""
+    target = database or paths.published_dir() / publish.PUBLISHED_DB_NAME
+    with duckdb.connect(str(target), read_only=True) as con:
+        return {table: con.execute(f"select * from {table}").fetchall() for table in publish.PUBLISHED_TABLES}
+
+
+def query_published(sql: str) -> list[tuple]:
+    with duckdb.connect(str(paths.published_dir() / publish.PUBLISHED_DB_NAME), read_only=True) as con:
+        return con.execute(sql).fetchall()
