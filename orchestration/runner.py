@@ -84,7 +84,7 @@ class RunReport:
 
     def describe(self) -> str:
         lines = ["", "Summary", "-------"]
-        returns = self.loads.get("raw_csww/workers", {})
+        returns = self.loads.get("raw/csww_returns", {})
         if returns:
             lines.append(
                 f"Council returns: {returns.get('files_loaded', 0)} loaded, "
@@ -92,7 +92,7 @@ class RunReport:
                 f"{returns.get('rows_loaded', 0):,} worker-role rows loaded, "
                 f"{returns.get('table_rows', 0):,} in the warehouse."
             )
-        for key in ("raw_dfe/csww_indicators", "raw_ofsted/ilacs_inspections"):
+        for key in ("raw/dfe_csww_indicators", "raw/ofsted_ilacs_inspections"):
             if key in self.loads:
                 m = self.loads[key]
                 lines.append(

@@ -22,7 +22,7 @@
         {'name': 'vacancy_rate_fte', 'numerator': 'vacancy_fte', 'denominator': ['vacancy_fte', 'inpost_fte'], 'scale': 100},
         {'name': 'vacancy_agency_cover_rate_fte', 'numerator': 'agency_cover_fte', 'denominator': ['vacancy_fte'], 'scale': 100},
         {'name': 'caseload_fte', 'numerator': 'cases', 'denominator': ['case_holders_fte'], 'scale': 1},
-        {'name': 'absence_rate_fte', 'numerator': 'working_days_lost_fte', 'denominator': ['inpost_fte'], 'scale': 100.0 / var('absence_working_days')}
+        {'name': 'absence_rate_fte', 'numerator': 'working_days_lost_fte', 'denominator': ['inpost_fte'], 'scale': '100.0 / ' ~ working_days_in_year('{year}')}
     ]) }}
 {% endmacro %}
 
@@ -49,8 +49,14 @@
     left out of both sides, as DfE does for its own England figures. A zero or missing denominator
     gives NULL, never a division error.
 -#}
-{% macro workforce_rates(aggregate=false) %}
+{#- Working days in collection year `year`: 253, and 254 in a year holding 29 February (docs/measures.md). -#}
+{% macro working_days_in_year(year) -%}
+    ({{ var('absence_working_days') }} + case when {{ year }} % 4 = 0 and ({{ year }} % 100 <> 0 or {{ year }} % 400 = 0) then 1 else 0 end)
+{%- endmacro %}
+
+{% macro workforce_rates(aggregate=false, year_column='time_period') %}
     {%- for rate in workforce_rate_definitions() %}
+        {%- set scale = (rate.scale | string) | replace('{year}', year_column) -%}
         {%- set denominator = rate.denominator | join(' + ') -%}
         {%- if aggregate %}
             {%- set conditions = [] -%}
@@ -58,9 +64,9 @@
             {%- set present = conditions | join(' and ') -%}
         sum({{ rate.numerator }}) filter (where {{ present }})
             / nullif(sum({{ denominator }}) filter (where {{ present }}), 0)
-            * {{ rate.scale }} as {{ rate.name }}
+            * {{ scale }} as {{ rate.name }}
         {%- else %}
-        {{ rate.numerator }} / nullif({{ denominator }}, 0) * {{ rate.scale }} as {{ rate.name }}
+        {{ rate.numerator }} / nullif({{ denominator }}, 0) * {{ scale }} as {{ rate.name }}
         {%- endif -%}
         {{ "," if not loop.last }}
     {%- endfor %}

@@ -35,6 +35,7 @@ class ExpectationOutcome:
     unexpected_count: int
     unexpected_examples: tuple[Any, ...]
     failing_rows: tuple[dict[str, Any], ...] = ()
+    error: str | None = None
 
     @property
     def blocking(self) -> bool:
@@ -42,6 +43,8 @@ class ExpectationOutcome:
 
     def describe(self) -> str:
         target = f" on {self.column}" if self.column else ""
+        if self.error:
+            return f"{self.expectation}{target} could not be evaluated ({self.error}); the suite needs fixing."
         examples = ", ".join(repr(v) for v in self.unexpected_examples[:5])
         detail = f"{self.unexpected_count} unexpected" + (f" (e.g. {examples})" if examples else "")
         return f"{self.expectation}{target}: {detail}. Why it matters: {self.why}"
@@ -78,6 +81,22 @@ def suite_path(name: str) -> Path:
 def load_suite(name: str) -> dict[str, Any]:
     with suite_path(name).open(encoding="utf-8") as handle:
         return json.load(handle)
+
+
+def columns_used(name: str) -> list[str]:
+    """The columns a suite's expectations read, so callers can load only those."""
+    used: dict[str, None] = {}
+    for expectation in load_suite(name)["expectations"]:
+        kwargs = expectation["kwargs"]
+        for key in ("column", "column_A", "column_B"):
+            if key in kwargs:
+                used[kwargs[key]] = None
+        for column in kwargs.get("column_list", []):
+            used[column] = None
+        condition = kwargs.get("row_condition")
+        if isinstance(condition, dict):
+            used[condition["column"]["name"]] = None
+    return list(used)
 
 
 def suite_names() -> list[str]:
@@ -165,6 +184,10 @@ def _outcome(result: Any, id_columns: tuple[str, ...]) -> ExpectationOutcome:
             if isinstance(row, dict)
         )
     severity = getattr(config.severity, "value", config.severity) or BLOCKING
+    exception = result.exception_info or {}
+    if "raised_exception" not in exception:  # keyed by metric when a metric failed to compute
+        exception = next(iter(exception.values()), {}) if exception else {}
+    error = exception.get("exception_message") if exception.get("raised_exception") else None
     return ExpectationOutcome(
         expectation=config.type,
         column=config.kwargs.get("column"),
@@ -174,4 +197,5 @@ def _outcome(result: Any, id_columns: tuple[str, ...]) -> ExpectationOutcome:
         unexpected_count=int(details.get("unexpected_count") or (0 if result.success else 1)),
         unexpected_examples=tuple(details.get("partial_unexpected_list") or ()),
         failing_rows=failing_rows,
+        error=error,
     )

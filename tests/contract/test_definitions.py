@@ -51,8 +51,8 @@ def test_asset_graph_matches_snapshot() -> None:
 
 def test_lineage_runs_from_raw_files_to_publish() -> None:
     graph = _graph()
-    assert "raw_csww/workers" in graph["staging/stg_csww__workers"]["deps"]
-    assert "raw_dfe/csww_indicators" in graph["staging/stg_dfe__csww_indicator_values"]["deps"]
+    assert "raw/csww_returns" in graph["staging/stg_csww__workers"]["deps"]
+    assert "raw/dfe_csww_indicators" in graph["staging/stg_dfe__csww_indicator_values"]["deps"]
     assert set(graph["published_benchmarks"]["deps"]) == {
         "marts/dim_local_authorities",
         "marts/fct_inspections",
@@ -60,7 +60,7 @@ def test_lineage_runs_from_raw_files_to_publish() -> None:
         "marts/fct_workforce_benchmarks",
         "marts/fct_workforce_indicators",
     }
-    assert graph["raw_csww/workers"]["partitioned"] and not graph["marts/fct_workforce_indicators"]["partitioned"]
+    assert graph["raw/csww_returns"]["partitioned"] and not graph["marts/fct_workforce_indicators"]["partitioned"]
     for mart in graph["published_benchmarks"]["deps"]:
         assert f"{mart.replace('/', '__')}" in graph[mart]["checks"], f"{mart} has no GE check"
 

@@ -22,43 +22,34 @@ from orchestration.lib.loads.returns import (
     discover_returns,
     newest_per_partition,
 )
-from orchestration.lib.pseudonym import Pseudonymiser, load_key
+from orchestration.lib.pseudonym import load_key
 
 log = logging.getLogger("workforce")
 
 RAW_GROUP = "raw"
-WORKERS = dg.AssetKey(["raw_csww", "workers"])
-LA_LEVEL = dg.AssetKey(["raw_csww", "la_level"])
-RETURNS = dg.AssetKey(["raw_csww", "returns"])
-LOAD_HISTORY = dg.AssetKey(["raw_csww", "load_history"])
-RETURN_TABLES = {
-    WORKERS: "One row per worker-role of each loaded return; SWENo replaced by a keyed pseudonym.",
-    LA_LEVEL: "The LA-level block of each loaded return: vacancies and agency cover.",
-    RETURNS: "One row per LA-year currently loaded: file, sha256, Header.",
-    LOAD_HISTORY: "Every load attempt: loaded, quarantined or superseded, with its report.",
-}
+CSWW_RETURNS = dg.AssetKey(["raw", "csww_returns"])
 RULES_CHECK = "return_rules"
 
 
-@dg.multi_asset(
-    name="csww_returns",
-    specs=[
-        dg.AssetSpec(key, description=text, group_name=RAW_GROUP, kinds={"duckdb", "xml"})
-        for key, text in RETURN_TABLES.items()
-    ],
+@dg.asset(
+    key=CSWW_RETURNS,
+    group_name=RAW_GROUP,
+    kinds={"duckdb", "xml"},
+    description="Council CSWW returns loaded into raw_csww: workers (one row per worker-role, SWENo "
+    "pseudonymised), la_level (vacancies, agency cover), returns (the LA-years loaded now) and load_history "
+    "(every attempt). The four tables are written in one transaction per run, so they are one asset.",
     check_specs=[
         dg.AssetCheckSpec(
             RULES_CHECK,
-            asset=WORKERS,
+            asset=CSWW_RETURNS,
             description="Every return passes the CSWW return rules (structure, codes, ranges, dates, "
             "duplicates); a return that does not is quarantined with a report for its council.",
         ),
-        dg.AssetCheckSpec(WORKERS_SUITE, asset=WORKERS, description="GE suite raw_csww__workers on the load."),
-        dg.AssetCheckSpec(LA_LEVEL_SUITE, asset=LA_LEVEL, description="GE suite raw_csww__la_level on the load."),
+        dg.AssetCheckSpec(WORKERS_SUITE, asset=CSWW_RETURNS, description="GE suite raw_csww__workers on the load."),
+        dg.AssetCheckSpec(LA_LEVEL_SUITE, asset=CSWW_RETURNS, description="GE suite raw_csww__la_level on the load."),
     ],
     partitions_def=RETURN_PARTITIONS,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    can_subset=False,
     pool="warehouse",
 )
 def csww_returns(context: dg.AssetExecutionContext):
@@ -71,26 +62,26 @@ def csww_returns(context: dg.AssetExecutionContext):
     with warehouse.connect() as con:
         loader = ReturnLoader(
             con,
-            pseudonymise=Pseudonymiser(load_key()),
+            pseudonym_key=load_key(),
             validator=validator_for_run(context.run.run_id),
             run_id=context.run.run_id,
             progress=log.info,
         )
         summary = loader.load(chosen, superseded=superseded)
         summary.misplaced = misplaced
-        tables = {key: warehouse.row_count(con, ".".join(key.path)) for key in RETURN_TABLES}
+        worker_rows = warehouse.row_count(con, "raw_csww.workers")
+        returns_loaded = warehouse.row_count(con, "raw_csww.returns")
     _log_summary(summary)
-    for key, rows in tables.items():
-        yield dg.MaterializeResult(
-            asset_key=key,
-            metadata={
-                "table_rows": rows,
-                "files_loaded": len(summary.with_status("loaded")),
-                "files_quarantined": len(summary.with_status("quarantined")),
-                "files_unchanged": len(summary.with_status("unchanged")),
-                "rows_loaded": summary.rows_loaded,
-            },
-        )
+    yield dg.MaterializeResult(
+        metadata={
+            "files_loaded": len(summary.with_status("loaded")),
+            "files_quarantined": len(summary.with_status("quarantined")),
+            "files_unchanged": len(summary.with_status("unchanged")),
+            "rows_loaded": summary.rows_loaded,
+            "table_rows": worker_rows,
+            "returns_in_warehouse": returns_loaded,
+        },
+    )
     yield _rules_check(summary)
     yield from _suite_checks(summary, context.run.run_id)
 
@@ -99,7 +90,7 @@ def _rules_check(summary: LoadSummary) -> dg.AssetCheckResult:
     refused = [o for o in summary.with_status("quarantined") if not o.message.startswith("The loaded table")]
     return dg.AssetCheckResult(
         check_name=RULES_CHECK,
-        asset_key=WORKERS,
+        asset_key=CSWW_RETURNS,
         passed=not refused and not summary.misplaced,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={
@@ -116,16 +107,16 @@ def _rules_check(summary: LoadSummary) -> dg.AssetCheckResult:
 def _suite_checks(summary: LoadSummary, run_id: str):
     docs = validator_for_run(run_id).docs_index()
     outcomes = {outcome.suite: outcome for outcome in summary.suites}
-    for suite, asset_key in ((WORKERS_SUITE, WORKERS), (LA_LEVEL_SUITE, LA_LEVEL)):
+    for suite in (WORKERS_SUITE, LA_LEVEL_SUITE):
         if suite in outcomes:
             # A failing return was quarantined and kept out of the warehouse: warn, never block.
             yield suite_check_result(
-                outcomes[suite], check_name=suite, asset_key=asset_key, data_docs=str(docs), can_block=False
+                outcomes[suite], check_name=suite, asset_key=CSWW_RETURNS, data_docs=str(docs), can_block=False
             )
         else:
             yield dg.AssetCheckResult(
                 check_name=suite,
-                asset_key=asset_key,
+                asset_key=CSWW_RETURNS,
                 passed=True,
                 metadata={"note": "no new or changed returns"},
             )
@@ -148,7 +139,7 @@ def _log_summary(summary: LoadSummary) -> None:
 
 def build_published_file_asset(source: PublishedSource) -> dg.AssetsDefinition:
     """One raw asset per kind of published file (DfE releases, Ofsted outcomes)."""
-    key = dg.AssetKey([source.schema, source.table])
+    key = dg.AssetKey(["raw", source.name])
 
     @dg.asset(
         key=key,

@@ -40,7 +40,10 @@ class LayerTranslator(DagsterDbtTranslator):
         return dbt_resource_props["fqn"][1]
 
 
-TRANSLATOR = LayerTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+# The four raw_csww source tables are written by one loader asset, so they share its key.
+TRANSLATOR = LayerTranslator(
+    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_duplicate_source_asset_keys=True)
+)
 
 
 @dbt_assets(

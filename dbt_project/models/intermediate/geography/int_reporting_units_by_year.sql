@@ -101,10 +101,11 @@ final as (
             units.time_period = member_attributes.time_period
             and units.reporting_unit_code = member_attributes.reporting_unit_code
     left join regions
-        on regions.region_code = coalesce(
-            member_attributes.lead_region_code,
-            case when units.published_region_code like 'E13%' then 'E12000007' else units.published_region_code end
-        )
+        on
+            regions.region_code = coalesce(
+                member_attributes.lead_region_code,
+                case when units.published_region_code like 'E13%' then 'E12000007' else units.published_region_code end
+            )
     left join london on units.reporting_unit_code = london.reporting_unit_code
 )
 

@@ -19,6 +19,13 @@ reorganisations as (
     select * from {{ ref('stg_reference__la_reorganisations') }}
 ),
 
+modelled_councils as (
+    select distinct
+        sn_model,
+        old_la_code
+    from neighbours
+),
+
 unit_members as (
     select
         time_period,
@@ -32,16 +39,21 @@ model_choice as (
         units.time_period,
         units.reporting_unit_code,
         units.lead_old_la_code,
-        neighbours.sn_model,
+        modelled_councils.sn_model,
         row_number() over (
             partition by units.time_period, units.reporting_unit_code
             order by
-                (case when units.time_period >= 2025 then neighbours.sn_model = 2025 else neighbours.sn_model = 2021 end) desc,
-                neighbours.sn_model desc
+                (
+                    case
+                        when units.time_period >= 2025 then modelled_councils.sn_model = 2025
+                        else modelled_councils.sn_model = 2021
+                    end
+                ) desc,
+                modelled_councils.sn_model desc
         ) as preference
     from units
-    inner join (select distinct sn_model, old_la_code from neighbours) as neighbours
-        on units.lead_old_la_code = neighbours.old_la_code
+    inner join modelled_councils
+        on units.lead_old_la_code = modelled_councils.old_la_code
 ),
 
 listed as (
@@ -62,29 +74,40 @@ listed as (
 -- A listed neighbour code names an LA that may not be a reporting unit in this year: a member of a
 -- joint return, a predecessor that has since been replaced, or a successor that did not yet exist.
 resolved as (
-    select listed.*, unit_members.reporting_unit_code as neighbour_unit_code
+    select
+        listed.*,
+        unit_members.reporting_unit_code as neighbour_unit_code
     from listed
     inner join unit_members
-        on listed.time_period = unit_members.time_period
-        and listed.neighbour_old_la_code = unit_members.member_old_la_code
+        on
+            listed.time_period = unit_members.time_period
+            and listed.neighbour_old_la_code = unit_members.member_old_la_code
     union all
-    select listed.*, unit_members.reporting_unit_code as neighbour_unit_code
+    select
+        listed.*,
+        unit_members.reporting_unit_code as neighbour_unit_code
     from listed
     inner join reorganisations
-        on listed.neighbour_old_la_code = reorganisations.predecessor_old_la_code
-        and listed.time_period >= reorganisations.first_year_of_successor
+        on
+            listed.neighbour_old_la_code = reorganisations.predecessor_old_la_code
+            and listed.time_period >= reorganisations.first_year_of_successor
     inner join unit_members
-        on listed.time_period = unit_members.time_period
-        and reorganisations.successor_old_la_code = unit_members.member_old_la_code
+        on
+            listed.time_period = unit_members.time_period
+            and reorganisations.successor_old_la_code = unit_members.member_old_la_code
     union all
-    select listed.*, unit_members.reporting_unit_code as neighbour_unit_code
+    select
+        listed.*,
+        unit_members.reporting_unit_code as neighbour_unit_code
     from listed
     inner join reorganisations
-        on listed.neighbour_old_la_code = reorganisations.successor_old_la_code
-        and listed.time_period < reorganisations.first_year_of_successor
+        on
+            listed.neighbour_old_la_code = reorganisations.successor_old_la_code
+            and listed.time_period < reorganisations.first_year_of_successor
     inner join unit_members
-        on listed.time_period = unit_members.time_period
-        and reorganisations.predecessor_old_la_code = unit_members.member_old_la_code
+        on
+            listed.time_period = unit_members.time_period
+            and reorganisations.predecessor_old_la_code = unit_members.member_old_la_code
 ),
 
 final as (

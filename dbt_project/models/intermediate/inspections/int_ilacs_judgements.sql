@@ -1,5 +1,5 @@
 -- Every graded ILACS inspection once, keyed by DfE old LA code. The history and the latest-snapshot
--- files overlap; the snapshot is newer where they disagree. Ofsted keys LAs by ONS code, which maps
+-- files overlap; the history row is kept because it also says the inspection type. Ofsted keys LAs by ONS code, which maps
 -- to the old code through DfE's LA list (terminated LAs included).
 with
 
@@ -8,17 +8,22 @@ inspections as (
 ),
 
 local_authorities as (
-    select distinct new_la_code, old_la_code from {{ ref('stg_reference__local_authorities') }}
+    select distinct
+        new_la_code,
+        old_la_code
+    from {{ ref('stg_reference__local_authorities') }}
     where old_la_code is not null
 ),
 
 deduplicated as (
     select *
     from inspections
-    qualify row_number() over (
-        partition by new_la_code, inspection_date
-        order by (file_kind = 'latest') desc, source_file desc
-    ) = 1
+    qualify
+        row_number() over (
+            partition by new_la_code, inspection_date
+            -- Both files describe the same inspection; the history row also says its type.
+            order by (file_kind = 'history') desc, source_file desc
+        ) = 1
 ),
 
 final as (

@@ -16,10 +16,18 @@ reorganisations as (
 ),
 
 candidates as (
-    select time_period, reporting_unit_code, lead_old_la_code as judged_old_la_code, 1 as preference
+    select
+        time_period,
+        reporting_unit_code,
+        lead_old_la_code as judged_old_la_code,
+        1 as preference
     from units
     union all
-    select units.time_period, units.reporting_unit_code, reorganisations.predecessor_old_la_code, 2
+    select
+        units.time_period,
+        units.reporting_unit_code,
+        reorganisations.predecessor_old_la_code as judged_old_la_code,
+        2 as preference
     from units
     inner join reorganisations on units.lead_old_la_code = reorganisations.successor_old_la_code
 ),
@@ -39,10 +47,11 @@ in_force as (
         on
             candidates.judged_old_la_code = judgements.old_la_code
             and judgements.publication_date <= make_date(candidates.time_period, 9, 30)
-    qualify row_number() over (
-        partition by candidates.time_period, candidates.reporting_unit_code
-        order by candidates.preference, judgements.publication_date desc
-    ) = 1
+    qualify
+        row_number() over (
+            partition by candidates.time_period, candidates.reporting_unit_code
+            order by candidates.preference asc, judgements.publication_date desc
+        ) = 1
 )
 
 select * from in_force

@@ -33,10 +33,11 @@ final as (
         suppression_reason,
         release_file
     from coded
-    qualify row_number() over (
-        partition by time_period, geographic_level, area_code, measure
-        order by release_latest_year desc, release_file desc
-    ) = 1
+    qualify
+        row_number() over (
+            partition by time_period, geographic_level, area_code, measure
+            order by release_latest_year desc, release_file desc
+        ) = 1
 )
 
 select * from final

@@ -55,14 +55,12 @@ final as (
     from counted
     inner join la_level
         on counted.la_code = la_level.la_code and counted.collection_year = la_level.collection_year
+    -- A joint return belongs to its unit whichever member's code it was sent under.
     left join reporting_units as units
         on
-            counted.la_code = units.lead_old_la_code
+            counted.la_code = units.member_old_la_code
             and counted.collection_year >= units.first_year
             and counted.collection_year <= coalesce(units.last_year, 9999)
-    qualify row_number() over (
-        partition by counted.la_code, counted.collection_year order by units.member_old_la_code
-    ) = 1
 )
 
 select * from final

@@ -37,8 +37,9 @@ published_wide as (
         {%- for measure in workforce_measure_columns() %}
         max(published_value) filter (where measure = '{{ measure }}') as {{ measure }},
         {%- endfor %}
-        string_agg(measure || ' ' || suppression_reason, '; ' order by measure)
-            filter (where suppression_reason is not null) as suppression_notes
+        string_agg(
+            measure || ' ' || suppression_reason, '; ' order by measure
+        ) filter (where suppression_reason is not null) as suppression_notes
     from published
     group by time_period, area_code
 ),

@@ -59,8 +59,10 @@ code_history as (
 neighbour_lists as (
     select
         old_la_code,
-        list(neighbour_old_la_code order by neighbour_rank) filter (where sn_model = 2021) as statistical_neighbours_2021,
-        list(neighbour_old_la_code order by neighbour_rank) filter (where sn_model = 2025) as statistical_neighbours_2025
+        list(neighbour_old_la_code order by neighbour_rank) filter (where sn_model = 2021)
+            as statistical_neighbours_2021,
+        list(neighbour_old_la_code order by neighbour_rank) filter (where sn_model = 2025)
+            as statistical_neighbours_2025
     from neighbours
     group by old_la_code
 ),
@@ -89,15 +91,18 @@ councils as (
         [latest_code.old_la_code] as member_old_la_codes,
         (
             select list(distinct joint_units.reporting_unit_code)
-            from joint_units where joint_units.member_old_la_code = latest_code.old_la_code
+            from joint_units
+            where joint_units.member_old_la_code = latest_code.old_la_code
         ) as joint_reporting_unit_codes,
         (
-            select list(distinct reorganisations.predecessor_old_la_code order by reorganisations.predecessor_old_la_code)
-            from reorganisations where reorganisations.successor_old_la_code = latest_code.old_la_code
+            select list(distinct predecessors.predecessor_old_la_code order by predecessors.predecessor_old_la_code)
+            from reorganisations as predecessors
+            where predecessors.successor_old_la_code = latest_code.old_la_code
         ) as predecessor_old_la_codes,
         (
-            select list(distinct reorganisations.successor_old_la_code order by reorganisations.successor_old_la_code)
-            from reorganisations where reorganisations.predecessor_old_la_code = latest_code.old_la_code
+            select list(distinct successors.successor_old_la_code order by successors.successor_old_la_code)
+            from reorganisations as successors
+            where successors.predecessor_old_la_code = latest_code.old_la_code
         ) as successor_old_la_codes
     from latest_code
     inner join code_history on latest_code.old_la_code = code_history.old_la_code

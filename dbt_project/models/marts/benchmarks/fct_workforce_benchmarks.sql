@@ -57,18 +57,14 @@ unit_values as (
 ranked as (
     select
         *,
-        case when ranking_value is not null then
-            rank() over (partition by time_period, measure, ranking_value is null order by ranking_value)
-        end as la_rank,
-        case when ranking_value is not null then
-            count(ranking_value) over (partition by time_period, measure)
-        end as ranked_units,
-        case when ranking_value is not null then
-            percent_rank() over (partition by time_period, measure, ranking_value is null order by ranking_value)
-        end as rank_percentile,
+        case when ranking_value is not null then rank() over ranking end as la_rank,
+        case when ranking_value is not null then count(ranking_value) over (partition by time_period, measure) end
+            as ranked_units,
+        case when ranking_value is not null then percent_rank() over ranking end as rank_percentile,
         lag(la_value) over (partition by old_la_code, measure order by time_period) as previous_value,
         lag(time_period) over (partition by old_la_code, measure order by time_period) as previous_time_period
     from unit_values
+    window ranking as (partition by time_period, measure, ranking_value is null order by ranking_value)
 ),
 
 neighbour_statistics as (

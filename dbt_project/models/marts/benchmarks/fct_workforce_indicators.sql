@@ -37,27 +37,46 @@ unit_rows as (
 ),
 
 memberships as (
-    select time_period, 'National' as geographic_level, 'E92000001' as area_code, 'England' as area_name,
-        null as region_code, null as region_name, reporting_unit_code as member_code
+    select
+        time_period,
+        'National' as geographic_level,
+        'E92000001' as area_code,
+        'England' as area_name,
+        null as region_code,
+        null as region_name,
+        reporting_unit_code as member_code
     from units
     union all
-    select time_period, 'Regional', region_code, region_name, region_code, region_name, reporting_unit_code
+    select
+        time_period,
+        'Regional' as geographic_level,
+        region_code as area_code,
+        region_name as area_name,
+        region_code,
+        region_name,
+        reporting_unit_code as member_code
     from units
     where region_code is not null
     union all
-    select time_period, 'Regional', sub_region_code, sub_region_name, sub_region_code, sub_region_name,
-        reporting_unit_code
+    select
+        time_period,
+        'Regional' as geographic_level,
+        sub_region_code as area_code,
+        sub_region_name as area_name,
+        sub_region_code as region_code,
+        sub_region_name as region_name,
+        reporting_unit_code as member_code
     from units
     where sub_region_code is not null
     union all
     select
         neighbour_groups.time_period,
-        'Statistical neighbours',
-        neighbour_groups.reporting_unit_code,
-        'Statistical neighbours of ' || units.la_name,
-        null,
-        null,
-        neighbour_groups.neighbour_unit_code
+        'Statistical neighbours' as geographic_level,
+        neighbour_groups.reporting_unit_code as area_code,
+        'Statistical neighbours of ' || units.la_name as area_name,
+        null as region_code,
+        null as region_name,
+        neighbour_groups.neighbour_unit_code as member_code
     from neighbour_groups
     inner join units
         on
@@ -79,11 +98,17 @@ group_computed as (
         {%- for count in workforce_count_columns() %}
         sum(units.{{ count }}) as {{ count }},
         {%- endfor %}
-        {{ workforce_rates(aggregate=true) }}
+        {{ workforce_rates(aggregate=true, year_column='memberships.time_period') }}
     from memberships
     inner join units
         on memberships.time_period = units.time_period and memberships.member_code = units.reporting_unit_code
-    group by all
+    group by
+        memberships.time_period,
+        memberships.geographic_level,
+        memberships.area_code,
+        memberships.area_name,
+        memberships.region_code,
+        memberships.region_name
 ),
 
 published_group_wide as (
@@ -92,7 +117,7 @@ published_group_wide as (
         geographic_level,
         area_code,
         {%- for measure in workforce_measure_columns() %}
-        max(published_value) filter (where measure = '{{ measure }}') as {{ measure }}{{ "," if not loop.last }}
+        max(published_value) filter (where measure = '{{ measure }}') as {{ measure }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from published_groups
     group by time_period, geographic_level, area_code
@@ -116,13 +141,13 @@ group_rows as (
         end as source,
         null as return_status,
         group_computed.member_count,
-        null as suppression_notes,
         {%- for measure in workforce_measure_columns() %}
         case
             when published_group_wide.area_code is not null then published_group_wide.{{ measure }}
             else group_computed.{{ measure }}
-        end as {{ measure }}{{ "," if not loop.last }}
+        end as {{ measure }},
         {%- endfor %}
+        null as suppression_notes
     from group_computed
     left join published_group_wide
         on
@@ -155,9 +180,9 @@ final as (
         cast(suppression_notes as varchar) as suppression_notes,
         {%- for measure in workforce_measure_columns() %}
         {%- if measure in workforce_count_columns() and not measure.endswith('_fte') %}
-        cast(round({{ measure }}) as bigint) as {{ measure }}{{ "," if not loop.last }}
+        cast(round({{ measure }}) as bigint) as {{ measure }}{% if not loop.last %},{% endif %}
         {%- else %}
-        cast({{ measure }} as double) as {{ measure }}{{ "," if not loop.last }}
+        cast({{ measure }} as double) as {{ measure }}{% if not loop.last %},{% endif %}
         {%- endif %}
         {%- endfor %}
     from all_rows

@@ -1,0 +1,185 @@
+-- A failure means a group row of fct_workforce_indicators (region, London sub-region, England or
+-- statistical-neighbour group) carries a rate that is not the ratio of its members' summed counts:
+-- a mean of member rates, a member counted twice or missed, or a member lacking one side of a rate
+-- left in the other side. Membership and formulas are rebuilt here independently of the model's
+-- macros. DfE's own published regional and national rows (source 'dfe_published') are taken as
+-- published and not checked; neighbour groups are always built here, so they are always checked.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_workforce_indicators'}}}) }}
+
+with
+
+indicators as (
+    select * from {{ ref('fct_workforce_indicators') }}
+),
+
+units as (
+    select * from indicators
+    where geographic_level = 'Local authority'
+),
+
+unit_geography as (
+    select
+        time_period,
+        reporting_unit_code,
+        region_code,
+        sub_region_code
+    from {{ ref('int_reporting_units_by_year') }}
+),
+
+neighbour_groups as (
+    select * from {{ ref('int_statistical_neighbour_groups') }}
+),
+
+memberships as (
+    select
+        time_period,
+        'National' as geographic_level,
+        'E92000001' as area_code,
+        reporting_unit_code as member_code
+    from unit_geography
+    union all
+    select
+        time_period,
+        'Regional' as geographic_level,
+        region_code as area_code,
+        reporting_unit_code as member_code
+    from unit_geography
+    where region_code is not null
+    union all
+    select
+        time_period,
+        'Regional' as geographic_level,
+        sub_region_code as area_code,
+        reporting_unit_code as member_code
+    from unit_geography
+    where sub_region_code is not null
+    union all
+    select
+        time_period,
+        'Statistical neighbours' as geographic_level,
+        reporting_unit_code as area_code,
+        neighbour_unit_code as member_code
+    from neighbour_groups
+),
+
+-- One row per member and rate: its numerator and denominator as docs/measures.md defines them.
+member_rate_parts as (
+    select
+        memberships.time_period,
+        memberships.geographic_level,
+        memberships.area_code,
+        unnest([
+            {
+                'measure': 'turnover_rate_fte',
+                'numerator': units.leavers_fte,
+                'denominator': units.inpost_fte,
+                'scale': 100.0
+            },
+            {
+                'measure': 'turnover_rate_headcount',
+                'numerator': units.leavers_headcount,
+                'denominator': units.inpost_headcount,
+                'scale': 100.0
+            },
+            {
+                'measure': 'agency_rate_fte',
+                'numerator': units.agency_fte,
+                'denominator': units.agency_fte + units.inpost_fte,
+                'scale': 100.0
+            },
+            {
+                'measure': 'agency_rate_headcount',
+                'numerator': units.agency_headcount,
+                'denominator': units.agency_headcount + units.inpost_headcount,
+                'scale': 100.0
+            },
+            {
+                'measure': 'agency_cover_rate_fte',
+                'numerator': units.agency_cover_fte,
+                'denominator': units.agency_fte,
+                'scale': 100.0
+            },
+            {
+                'measure': 'vacancy_rate_fte',
+                'numerator': units.vacancy_fte,
+                'denominator': units.vacancy_fte + units.inpost_fte,
+                'scale': 100.0
+            },
+            {
+                'measure': 'vacancy_agency_cover_rate_fte',
+                'numerator': units.agency_cover_fte,
+                'denominator': units.vacancy_fte,
+                'scale': 100.0
+            },
+            {
+                'measure': 'caseload_fte',
+                'numerator': units.cases,
+                'denominator': units.case_holders_fte,
+                'scale': 1.0
+            },
+            {
+                'measure': 'absence_rate_fte',
+                'numerator': units.working_days_lost_fte,
+                'denominator': units.inpost_fte * {{ working_days_in_year('units.time_period') }},
+                'scale': 100.0
+            }
+        ], recursive := true)
+    from memberships
+    inner join units
+        on
+            memberships.time_period = units.time_period
+            and memberships.member_code = units.area_code
+),
+
+expected as (
+    select
+        time_period,
+        geographic_level,
+        area_code,
+        measure,
+        -- A member missing either side of a rate is left out of both.
+        sum(numerator) filter (where numerator is not null and denominator is not null)
+        / nullif(sum(denominator) filter (where numerator is not null and denominator is not null), 0)
+        * any_value(scale) as expected_value
+    from member_rate_parts
+    group by time_period, geographic_level, area_code, measure
+),
+
+actual as (
+    select
+        time_period,
+        geographic_level,
+        area_code,
+        measure,
+        actual_value
+    from indicators
+    unpivot include nulls (
+        actual_value for measure in (
+            turnover_rate_fte, turnover_rate_headcount, agency_rate_fte, agency_rate_headcount,
+            agency_cover_rate_fte, vacancy_rate_fte, vacancy_agency_cover_rate_fte, caseload_fte,
+            absence_rate_fte
+        )
+    )
+    where
+        geographic_level = 'Statistical neighbours'
+        or (geographic_level in ('Regional', 'National') and source in ('council_return', 'mixed'))
+)
+
+select
+    actual.time_period,
+    actual.geographic_level,
+    actual.area_code,
+    actual.measure,
+    actual.actual_value,
+    expected.expected_value
+from actual
+left join expected
+    on
+        actual.time_period = expected.time_period
+        and actual.geographic_level = expected.geographic_level
+        and actual.area_code = expected.area_code
+        and actual.measure = expected.measure
+where
+    (actual.actual_value is null and expected.expected_value is not null)
+    or (actual.actual_value is not null and expected.expected_value is null)
+    or abs(actual.actual_value - expected.expected_value) > 1e-9 * greatest(1, abs(expected.expected_value))

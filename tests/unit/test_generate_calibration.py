@@ -1,0 +1,80 @@
+"""The generator's arithmetic: exact splitting, the per-LA-year solver and the imputation of suppressed cells."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from orchestration.lib import paths
+from orchestration.lib.generate.allocation import allocate, feasible_point
+from orchestration.lib.generate.calibration import calibrate
+from orchestration.lib.generate.imputation import FilledFigures, fill_suppressed
+from orchestration.lib.generate.measures import COUNTS, RATES
+from orchestration.lib.generate.release import load_release
+
+
+@pytest.fixture(scope="module")
+def filled() -> dict[tuple[str, int], FilledFigures]:
+    return fill_suppressed(load_release(paths.PROJECT_ROOT / "raw" / "dfe" / "csww_indicators"))
+
+
+def test_allocate_splits_exactly_within_bounds():
+    weights = np.array([1.0, 1.0, 1.0, 0.5, 0.2])
+    parts = allocate(4_100_000, weights, 1, 1_000_000)
+    assert parts.sum() == 4_100_000
+    assert parts.max() <= 1_000_000 and parts.min() >= 1
+    assert parts[3] > parts[4]  # the freed share follows the weights
+    with pytest.raises(ValueError):
+        allocate(5_000_001, weights, 1, 1_000_000)
+
+
+def test_feasible_point_respects_every_bound_or_says_none():
+    # x + y = 5, x <= 2, y <= 4, both >= 0: x prefers 0 but must be at least 1.
+    rows = [((1, 1), 5), ((-1, -1), -5), ((1, 0), 2), ((0, 1), 4), ((-1, 0), 0), ((0, -1), 0)]
+    assert feasible_point(rows, [0, 0]) == [1, 4]
+    assert feasible_point([*rows, ((0, 1), 2)], [0, 0]) is None
+
+
+def _rates_from_rounded_counts(figures: FilledFigures, year: int) -> dict[str, float | None]:
+    return {name: rate.of(figures.counts, year) for name, rate in RATES.items()}
+
+
+def test_north_tyneside_2024_rates_need_unrounded_counts(filled):
+    figures = filled[("392", 2024)]
+    rounded = _rates_from_rounded_counts(figures, 2024)
+    assert abs(rounded["agency_cover_rate_fte"] - 20.6) > 0.05  # 5 / 24 = 20.8%
+    targets = calibrate(figures, 2024)
+    assert targets.unmet == []
+    for measure in COUNTS:
+        assert round(targets.value(measure), 1) == pytest.approx(figures.counts[measure])
+    assert targets.rates["vacancy_agency_cover_rate_fte"].achieved == pytest.approx(70.7, abs=0.05)
+
+
+def test_an_inconsistent_row_keeps_its_counts_and_reports_the_rate(filled):
+    figures = filled[("392", 2024)]
+    broken = FilledFigures(counts=figures.counts, rates={**figures.rates, "turnover_rate_fte": 50.0})
+    targets = calibrate(broken, 2024)
+    assert targets.unmet == ["turnover_rate_fte"]
+    assert round(targets.value("leavers_fte"), 1) == pytest.approx(figures.counts["leavers_fte"])
+
+
+def test_counts_published_as_low_stay_below_rounding(filled):
+    sunderland = filled[("394", 2023)]
+    assert "agency_fte" in sunderland.low
+    targets = calibrate(sunderland, 2023)
+    assert 0 < targets.value("agency_fte") < 0.05
+    assert targets.units["agency_headcount"] == 2
+
+
+def test_suppressed_counts_are_recovered_or_estimated(filled):
+    birmingham = {i.measure: i for i in filled[("330", 2024)].imputations}
+    assert birmingham["agency_fte"].value == pytest.approx(49.8)
+    assert "residual" in birmingham["agency_fte"].method
+    westminster = {i.measure: i for i in filled[("213", 2024)].imputations}
+    assert westminster["agency_fte"].symbol == "x"
+    assert "ratio" in westminster["agency_fte"].method
+    scilly = {i.measure: i for i in filled[("420", 2022)].imputations}
+    assert scilly["working_days_lost_fte"].value == 0  # no one in post, so no days lost
+    # Sunderland's 2024 leaver FTE residual (2.0 FTE for 28 people) is implausible: estimated instead.
+    sunderland = {i.measure: i for i in filled[("394", 2024)].imputations}
+    assert 15 < sunderland["leavers_fte"].value <= 28
