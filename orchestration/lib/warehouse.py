@@ -21,12 +21,24 @@ MEMORY_LIMIT = "1GB"
 RAW_SCHEMAS = ("raw_csww", "raw_dfe", "raw_ofsted", "pending")
 
 
+class WarehouseBusy(RuntimeError):
+    """Another process is writing the warehouse; DuckDB allows one writer at a time."""
+
+
 @contextmanager
 def connect(path: Path | None = None, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     target = path or paths.warehouse_path()
     if not read_only:
         target.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(target), read_only=read_only, config={"memory_limit": MEMORY_LIMIT})
+    try:
+        con = duckdb.connect(str(target), read_only=read_only, config={"memory_limit": MEMORY_LIMIT})
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        raise WarehouseBusy(
+            f"The warehouse {target} is in use by another process ({str(exc).split('held in ')[-1].split('.')[0]}). "
+            "Runs are serialised: wait for the other run to finish, or stop it, then try again."
+        ) from exc
     try:
         yield con
     finally:

@@ -55,15 +55,20 @@ TRANSLATOR = LayerTranslator(
 def workforce_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """`dbt build`: seeds, models and tests; a failing test stops what depends on it."""
     dbt_project.apply_dbt_environment()
-    total, done = len(context.selected_output_names), 0
+    built = tests_passed = tests_failed = 0
+    log.info("dbt: build started")
     for event in dbt.cli(["build"], context=context).stream():
         if isinstance(event, dg.Output):
-            done += 1
-            if done % 10 == 0 or done == total:
-                log.info("dbt: %d of %d models and seeds built", done, total)
-        elif isinstance(event, dg.AssetCheckResult) and not event.passed:
-            log.warning("dbt test failed: %s on %s", event.check_name, event.asset_key.to_user_string())
+            built += 1
+            if built % 10 == 0:
+                log.info("dbt: %d models and seeds built", built)
+        elif isinstance(event, dg.AssetCheckResult):
+            tests_passed += event.passed
+            tests_failed += not event.passed
+            if not event.passed:
+                log.warning("dbt test failed: %s on %s", event.check_name, event.asset_key.to_user_string())
         yield event
+    log.info("dbt: %d models and seeds built, %d tests passed, %d failed", built, tests_passed, tests_failed)
 
 
 class LocalDbtCliResource(DbtCliResource):
