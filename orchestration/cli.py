@@ -93,6 +93,19 @@ def _docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _extract(args: argparse.Namespace) -> int:
+    from orchestration.lib import packs
+
+    try:
+        written = packs.write_pack(args.la, year=args.year, fmt=args.format, out=Path(args.out) if args.out else None)
+    except packs.PackError as exc:
+        print(exc, file=sys.stderr)
+        return exc.exit_code
+    for path in written:
+        print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="workforce",
@@ -142,6 +155,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     docs = commands.add_parser("docs", help="build the dbt documentation site under data/dbt_docs")
     docs.set_defaults(handler=_docs)
+
+    extract = commands.add_parser(
+        "extract",
+        help="write a peer-comparison pack for one council (xlsx, html or csv)",
+        description="Compare one council's workforce with its statistical neighbours, region and England, "
+        "from the published tables only. Prints the path written; exits 2 for an unknown council or year.",
+    )
+    extract.add_argument("--la", required=True, help="DfE LA code (e.g. 330), ONS code or council name")
+    extract.add_argument("--year", type=int, help="collection year (default: the latest with figures)")
+    extract.add_argument("--format", default="xlsx", choices=["xlsx", "html", "csv"])
+    extract.add_argument("--out", help="file to write (default: $WORKFORCE_DATA_DIR/packs/<code>_<year>.<format>)")
+    extract.set_defaults(handler=_extract)
     return parser
 
 

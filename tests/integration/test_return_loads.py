@@ -78,7 +78,8 @@ def test_a_good_return_loads_with_provenance_and_pseudonyms(landing: Path, valid
     assert [o.status for o in summary.outcomes] == ["loaded", "loaded"]
     with warehouse.connect(read_only=True) as con:
         missing_provenance = con.execute(
-            "select count(*) from raw_csww.workers where source_file is null or file_sha256 is null or loaded_at is null"
+            "select count(*) from raw_csww.workers "
+            "where source_file is null or file_sha256 is null or loaded_at is null"
         ).fetchone()[0]
         raw_swe_numbers = con.execute(
             "select count(*) from raw_csww.workers where regexp_matches(swe_pseudonym, '[A-Z]{2}[0-9]{10}')"

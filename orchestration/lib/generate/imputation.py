@@ -77,6 +77,8 @@ class Imputation:
     symbol: str
     value: float
     method: str
+    in_dfe_totals: bool
+    """Whether DfE's group totals hold the true value (a residual share, or `low`) or leave it out."""
 
 
 @dataclass
@@ -117,10 +119,11 @@ class _Filler:
     def symbol(self, key: Key, measure: str) -> str:
         return self.release.rows[key].text.get(measure, "")
 
-    def record(self, key: Key, measure: str, value: float, method: str) -> None:
+    def record(self, key: Key, measure: str, value: float, method: str, in_dfe_totals: bool) -> None:
         value = _round(measure, value)
         self.values[key][measure] = value
-        self.imputations[key].append(Imputation(measure, self.symbol(key, measure) or "blank", value, method))
+        symbol = self.symbol(key, measure) or "blank"
+        self.imputations[key].append(Imputation(measure, symbol, value, method, in_dfe_totals))
 
     def fill(self) -> dict[Key, FilledFigures]:
         for measure in BASES:
@@ -145,7 +148,7 @@ class _Filler:
                 self.low[key].add(measure)
                 self.values[key][measure] = LOW_VALUE
                 self.imputations[key].append(
-                    Imputation(measure, LOW, LOW_VALUE, "published as rounding to zero: a value below 0.05")
+                    Imputation(measure, LOW, LOW_VALUE, "published as rounding to zero: a value below 0.05", True)
                 )
 
     # -- residual of a published group total -------------------------------------------------
@@ -181,7 +184,7 @@ class _Filler:
         for key, estimate in zip(sharing, estimates, strict=True):
             share = residual * estimate / sum(estimates)
             if self.plausible(key, measure, share):
-                self.record(key, measure, self.consistent(key, measure, share), method)
+                self.record(key, measure, self.consistent(key, measure, share), method, in_dfe_totals=True)
 
     def basis_value(self, key: Key, basis: tuple[str, ...]) -> float | None:
         parts = [self.values[key][name] for name in basis]
@@ -257,7 +260,7 @@ class _Filler:
         value, method = self.ratio_estimate(key, measure)
         if value is None:
             value, method = 0.0, "nothing published to estimate it from: taken as 0"
-        self.record(key, measure, self.consistent(key, measure, value), method)
+        self.record(key, measure, self.consistent(key, measure, value), method, in_dfe_totals=False)
 
     def consistent(self, key: Key, measure: str, value: float) -> float:
         """Keep an estimate inside what the LA's other counts allow (FTE within headcount, and so on)."""

@@ -54,6 +54,8 @@ class Release:
     unit_of_code: dict[str, str]
     successors: dict[tuple[str, int], tuple[str, ...]]
     """(predecessor unit, first year of its successors) -> successor units."""
+    region_of_sub_region: dict[str, str]
+    """DfE files London's LAs under Inner or Outer London; both make up London (E12000007)."""
 
     def units(self, year: int) -> list[str]:
         return sorted(unit for unit, row_year in self.rows if row_year == year)
@@ -95,6 +97,11 @@ def _successors(by_member: dict[str, tuple[str, int, int | None]]) -> dict[tuple
     return {key: tuple(units) for key, units in found.items()}
 
 
+def _region_of_sub_region() -> dict[str, str]:
+    region_of_la = {row["old_la_code"]: row["parent_geography_code"] for row in _read_seed("las")}
+    return {row["sub_region_code"]: region_of_la[row["old_la_code"]] for row in _read_seed("london_sub_regions")}
+
+
 def load_release(directory: Path) -> Release:
     """The newest published figure for every area and year in the landing zone's DfE releases."""
     frame = dfe_release.latest_rows(directory)
@@ -131,4 +138,5 @@ def load_release(directory: Path) -> Release:
         years=tuple(sorted({year for _, year in rows})),
         unit_of_code=unit_of_code,
         successors=_successors(by_member),
+        region_of_sub_region=_region_of_sub_region(),
     )
