@@ -14,6 +14,18 @@ reporting_units as (
     select * from {{ ref('stg_reference__reporting_units') }}
 ),
 
+-- FTE (6 dp) and days (2 dp) are summed as exact decimals: a sum of doubles depends on the order
+-- rows are added in, and the published snapshot must not change when only that order does.
+exact as (
+    select
+        * replace (
+            cast(fte as decimal(18, 6)) as fte,
+            cast(fte30 as decimal(18, 6)) as fte30,
+            cast(working_days_lost as decimal(18, 2)) as working_days_lost
+        )
+    from roles
+),
+
 counted as (
     select
         la_code,
@@ -30,7 +42,7 @@ counted as (
         coalesce(sum(cases30) filter (where is_case_holder), 0) as cases,
         -- No WorkingDaysLost on any in-post worker means the council did not report absence.
         sum(working_days_lost) filter (where not is_agency and is_in_post) as working_days_lost_fte
-    from roles
+    from exact
     group by la_code, collection_year
 ),
 

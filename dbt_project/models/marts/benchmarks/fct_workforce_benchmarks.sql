@@ -72,7 +72,8 @@ neighbour_statistics as (
         neighbour_groups.time_period,
         neighbour_groups.reporting_unit_code as old_la_code,
         unit_values.measure,
-        avg(unit_values.la_value) as sn_mean_value,
+        -- Averaged as exact decimals so the result does not depend on the order rates are added in.
+        cast(avg(cast(unit_values.la_value as decimal(24, 12))) as double) as sn_mean_value,
         median(unit_values.la_value) as sn_median_value,
         count(unit_values.la_value) as sn_neighbour_count,
         min(neighbour_groups.sn_model) as sn_model

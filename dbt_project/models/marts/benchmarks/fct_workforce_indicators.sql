@@ -84,7 +84,9 @@ memberships as (
             and neighbour_groups.reporting_unit_code = units.reporting_unit_code
 ),
 
-group_computed as (
+-- Member counts as exact decimals (every count has at most 6 decimal places), so that group sums
+-- do not depend on the order DuckDB adds them in and a rebuild publishes identical figures.
+member_counts as (
     select
         memberships.time_period,
         memberships.geographic_level,
@@ -92,23 +94,32 @@ group_computed as (
         memberships.area_name,
         memberships.region_code,
         memberships.region_name,
-        count(*) as member_count,
-        bool_and(units.source = 'dfe_published') as all_members_published,
-        bool_and(units.source = 'council_return') as all_members_returned,
+        units.source,
         {%- for count in workforce_count_columns() %}
-        sum(units.{{ count }}) as {{ count }},
+        cast(units.{{ count }} as decimal(18, 6)) as {{ count }}{% if not loop.last %},{% endif %}
         {%- endfor %}
-        {{ workforce_rates(aggregate=true, year_column='memberships.time_period') }}
     from memberships
     inner join units
         on memberships.time_period = units.time_period and memberships.member_code = units.reporting_unit_code
-    group by
-        memberships.time_period,
-        memberships.geographic_level,
-        memberships.area_code,
-        memberships.area_name,
-        memberships.region_code,
-        memberships.region_name
+),
+
+group_computed as (
+    select
+        time_period,
+        geographic_level,
+        area_code,
+        area_name,
+        region_code,
+        region_name,
+        count(*) as member_count,
+        bool_and(source = 'dfe_published') as all_members_published,
+        bool_and(source = 'council_return') as all_members_returned,
+        {%- for count in workforce_count_columns() %}
+        sum({{ count }}) as {{ count }},
+        {%- endfor %}
+        {{ workforce_rates(aggregate=true) }}
+    from member_counts
+    group by time_period, geographic_level, area_code, area_name, region_code, region_name
 ),
 
 published_group_wide as (

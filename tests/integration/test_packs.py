@@ -1,0 +1,599 @@
+"""`workforce extract` end to end: every figure in every format equals the published tables.
+
+The pipeline runs once for the module, on DfE's published figures. Expected figures come from
+SQL written here against the published DuckDB (rounding and the small-number rule restated),
+never from the pack's own model, and each format is read back the way a person's tools would:
+openpyxl for the workbook, an HTML parser for the page, the csv module for the CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import zipfile
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from xml.etree import ElementTree
+
+import duckdb
+import openpyxl
+import pytest
+
+from orchestration import cli
+from orchestration.lib import paths, publish
+from tests.conftest import TEST_PSEUDONYM_KEY
+from tests.integration.helpers import run_pipeline
+
+BENCHMARKED = (
+    "turnover_rate_fte",
+    "turnover_rate_headcount",
+    "agency_rate_fte",
+    "agency_rate_headcount",
+    "agency_cover_rate_fte",
+    "vacancy_rate_fte",
+    "vacancy_agency_cover_rate_fte",
+    "caseload_fte",
+    "absence_rate_fte",
+)
+TRENDS = ("turnover_rate_fte", "agency_rate_fte", "vacancy_rate_fte", "absence_rate_fte", "caseload_fte")
+COUNTS = (
+    "inpost_fte",
+    "inpost_headcount",
+    "starters_fte",
+    "starters_headcount",
+    "leavers_fte",
+    "leavers_headcount",
+    "agency_fte",
+    "agency_headcount",
+    "vacancy_fte",
+    "case_holders_fte",
+    "cases",
+)
+WHOLE = {"inpost_headcount", "starters_headcount", "leavers_headcount", "agency_headcount", "cases"}
+RATES = set(BENCHMARKED) - {"caseload_fte"}
+# Headcounts each figure describes (docs in orchestration/lib/packs/suppression.py), restated.
+PEOPLE = {
+    "inpost_fte": ["inpost_headcount"],
+    "inpost_headcount": ["inpost_headcount"],
+    "starters_fte": ["starters_headcount"],
+    "starters_headcount": ["starters_headcount"],
+    "leavers_fte": ["leavers_headcount"],
+    "leavers_headcount": ["leavers_headcount"],
+    "turnover_rate_fte": ["leavers_headcount", "inpost_headcount"],
+    "turnover_rate_headcount": ["leavers_headcount", "inpost_headcount"],
+    "agency_fte": ["agency_headcount"],
+    "agency_headcount": ["agency_headcount"],
+    "agency_rate_fte": ["agency_headcount", "inpost_headcount"],
+    "agency_rate_headcount": ["agency_headcount", "inpost_headcount"],
+    "agency_cover_rate_fte": ["agency_headcount"],
+    "vacancy_fte": [],
+    "vacancy_rate_fte": ["inpost_headcount"],
+    "vacancy_agency_cover_rate_fte": ["agency_headcount"],
+    "case_holders_fte": ["inpost_headcount + agency_headcount"],
+    "cases": ["inpost_headcount + agency_headcount"],
+    "caseload_fte": ["inpost_headcount + agency_headcount"],
+    "absence_rate_fte": ["inpost_headcount"],
+}
+WORKER_LEVEL = re.compile(
+    r"swe_?no|swe number|pseudonym|birth|ethnic|gender|sex\b|worker_id|role_start|role_end|reason_?leave|qualinst",
+    re.IGNORECASE,
+)
+
+# The packs under test: what is asked for, and whose figures stand for the unit each year.
+CASES = {
+    "reorganised": {
+        "ask": "North Northamptonshire",
+        "unit": "940 / 941",
+        "year": 2024,
+        "chain": {2024: "940 / 941", 2023: "940 / 941", 2022: "940 / 941", 2021: "940 / 941", 2020: "928"},
+    },
+    "suppressed": {"ask": "420", "unit": "420", "year": 2024, "chain": {y: "420" for y in range(2020, 2025)}},
+    "low_reliability": {
+        "ask": "Birmingham",
+        "unit": "330",
+        "year": 2024,
+        "chain": {y: "330" for y in range(2020, 2025)},
+    },
+    "joint": {"ask": "314", "unit": "314 / 318", "year": 2024, "chain": {y: "314 / 318" for y in range(2020, 2025)}},
+}
+FORMATS = ("xlsx", "html", "csv")
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One pipeline run for the module, in its own data folder (DfE's published figures only)."""
+    root = tmp_path_factory.mktemp("packs")
+    data, raw = root / "data", root / "raw"
+    for folder in ("dfe", "ofsted"):
+        shutil.copytree(paths.PROJECT_ROOT / "raw" / folder, raw / folder)
+    (raw / "returns").mkdir(parents=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WORKFORCE_DATA_DIR", str(data))
+        patch.setenv("WORKFORCE_RAW_DIR", str(raw))
+        patch.setenv("DAGSTER_HOME", str(data / "dagster_home"))
+        patch.setenv("WORKFORCE_PSEUDONYM_KEY", TEST_PSEUDONYM_KEY)
+        report = run_pipeline()
+        assert report.succeeded, report.describe()
+        yield data / "published" / publish.PUBLISHED_DB_NAME
+
+
+@pytest.fixture(scope="module")
+def packs(published: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Path]:
+    """Every case in every format, written through the command line."""
+    out = tmp_path_factory.mktemp("pack_files")
+    written = {}
+    for case, spec in CASES.items():
+        for fmt in FORMATS:
+            target = out / f"{case}.{fmt}"
+            assert cli.main(["extract", "--la", spec["ask"], "--format", fmt, "--out", str(target)]) == 0
+            written[(case, fmt)] = target
+    return written
+
+
+# ---- expected figures, from SQL on the published tables ------------------------------------
+
+
+def _decimals(measure: str) -> int:
+    return 0 if measure in WHOLE else 1
+
+
+def _small_sql(measure: str) -> str:
+    groups = PEOPLE[measure]
+    return " or ".join(f"coalesce(({g}) between 1 and 4, false)" for g in groups) or "false"
+
+
+def expected_figures(database: Path, case: str) -> dict[tuple[int, str, str, str], object]:
+    """(year, role, measure, field) → the figure the pack must show: a rounded number or a symbol."""
+    spec = CASES[case]
+    year, chain = spec["year"], spec["chain"]
+    comparison_years = {year, year - 1}
+    figures: dict[tuple[int, str, str, str], object] = {}
+    with duckdb.connect(str(database), read_only=True) as con:
+        for period, code in chain.items():
+            unit = con.execute(
+                "select * from fct_workforce_indicators where geographic_level = 'Local authority' "
+                "and area_code = ? and time_period = ?",
+                [code, period],
+            ).fetchdf()
+            assert len(unit) == 1
+            for measure in BENCHMARKED if period in comparison_years else TRENDS:
+                d = _decimals(measure)
+                row = con.execute(
+                    f"""
+                    select round(b.la_value, {d}), b.la_rank, b.ranked_units, b.quartile_band,
+                        round(b.change_from_previous_year, {d}), round(b.sn_pooled_value, {d}),
+                        round(b.sn_mean_value, {d}), round(b.sn_median_value, {d}), b.sn_neighbour_count,
+                        round(b.region_value, {d}), round(b.england_value, {d}),
+                        ({_small_sql(measure)}) as small,
+                        coalesce(regexp_extract(i.suppression_notes, '{measure} (c|x|z|u|low):', 1), '') as symbol,
+                        (select ({_small_sql(measure)}) from fct_workforce_indicators p
+                         where p.geographic_level = 'Local authority' and p.area_code = b.old_la_code
+                           and p.time_period = b.time_period - 1) as small_before
+                    from fct_workforce_benchmarks b
+                    inner join fct_workforce_indicators i
+                        on i.geographic_level = 'Local authority' and i.area_code = b.old_la_code
+                        and i.time_period = b.time_period
+                    where b.old_la_code = ? and b.time_period = ? and b.measure = ?
+                    """,
+                    [code, period, measure],
+                ).fetchone()
+                (
+                    value,
+                    rank,
+                    ranked,
+                    band,
+                    change,
+                    pooled,
+                    mean,
+                    median,
+                    count,
+                    region,
+                    england,
+                    small,
+                    symbol,
+                    small_before,
+                ) = row
+                if small:
+                    shown = "c"
+                elif value is None:
+                    shown = symbol or "x"
+                else:
+                    shown = value
+                figures[(period, "council", measure, "value")] = shown
+                visible = not isinstance(shown, str)
+                figures[(period, "council", measure, "rank")] = rank if visible else None
+                figures[(period, "council", measure, "ranked_units")] = ranked if visible else None
+                figures[(period, "council", measure, "quartile_band")] = band if visible else None
+                figures[(period, "council", measure, "change_from_previous_year")] = (
+                    change if visible and period == year and not small_before else None
+                )
+                figures[(period, "statistical_neighbours", measure, "value")] = "x" if pooled is None else pooled
+                figures[(period, "statistical_neighbours", measure, "sn_mean_value")] = mean
+                figures[(period, "statistical_neighbours", measure, "sn_median_value")] = median
+                figures[(period, "statistical_neighbours", measure, "sn_neighbour_count")] = count
+                figures[(period, "region", measure, "value")] = "x" if region is None else region
+                figures[(period, "england", measure, "value")] = "x" if england is None else england
+            if period in comparison_years:
+                for measure in COUNTS:
+                    row = con.execute(
+                        f"""
+                        select round({measure}, {_decimals(measure)}), ({_small_sql(measure)}),
+                            coalesce(regexp_extract(suppression_notes, '{measure} (c|x|z|u|low):', 1), '')
+                        from fct_workforce_indicators
+                        where geographic_level = 'Local authority' and area_code = ? and time_period = ?
+                        """,
+                        [code, period],
+                    ).fetchone()
+                    value, small, symbol = row
+                    figures[(period, "council", measure, "value")] = (
+                        "c" if small else (symbol or "x") if value is None else value
+                    )
+    return figures
+
+
+def _text(measure: str, value: object, *, change: bool = False) -> str:
+    """How the HTML writes a figure, restated: separators, decimals, % or pp."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    d = _decimals(measure)
+    if change:
+        text = f"{value:+.{d}f}" if value else f"{0:.{d}f}"
+        return f"{text} pp" if measure in RATES else text
+    text = f"{value:,.{d}f}"
+    return f"{text}%" if measure in RATES else text
+
+
+def _same(found: object, wanted: object) -> bool:
+    if wanted is None or wanted == "":
+        return found in (None, "")
+    if isinstance(wanted, str):
+        return found == wanted
+    return isinstance(found, int | float) and abs(found - wanted) < 1e-9
+
+
+# ---- readers --------------------------------------------------------------------------------
+
+
+def read_csv(path: Path) -> dict[tuple[int, str, str, str], object]:
+    found: dict[tuple[int, str, str, str], object] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            key = (int(row["time_period"]), row["role"], row["measure"])
+            assert (*key, "value") not in found, f"duplicate row {key}"
+
+            def number(text: str) -> float | None:
+                return float(text) if text else None
+
+            found[(*key, "value")] = row["symbol"] or number(row["value"])
+            if row["role"] == "council" and row["measure"] in BENCHMARKED:
+                found[(*key, "rank")] = number(row["rank"])
+                found[(*key, "ranked_units")] = number(row["ranked_units"])
+                found[(*key, "quartile_band")] = row["quartile_band"] or None
+                found[(*key, "change_from_previous_year")] = number(row["change_from_previous_year"])
+            if row["role"] == "statistical_neighbours":
+                found[(*key, "sn_mean_value")] = number(row["sn_mean_value"])
+                found[(*key, "sn_median_value")] = number(row["sn_median_value"])
+                found[(*key, "sn_neighbour_count")] = number(row["sn_neighbour_count"])
+    return found
+
+
+class _FigureCells(HTMLParser):
+    """Collects every element carrying data-field, and the text of every other table cell."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.figures: dict[tuple[int, str, str, str], str] = {}
+        self.unlabelled: list[str] = []
+        self._open: list[tuple[tuple | None, list[str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("td", "span"):
+            a = dict(attrs)
+            key = None
+            if "data-field" in a:
+                key = (int(a["data-year"]), a["data-role"], a["data-measure"], a["data-field"])
+            self._open.append((key, []))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "span") and self._open:
+            key, parts = self._open.pop()
+            text = "".join(parts).strip()
+            if key:
+                assert key not in self.figures or self.figures[key] == text, f"{key} shown two ways"
+                self.figures[key] = text
+            elif tag == "td":
+                self.unlabelled.append(text)
+            if self._open and not key:
+                self._open[-1][1].append(text)
+
+    def handle_data(self, data: str) -> None:
+        if self._open:
+            self._open[-1][1].append(data)
+
+
+def read_html(path: Path) -> _FigureCells:
+    parser = _FigureCells()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def _named_rows(workbook: openpyxl.Workbook, name: str) -> list[list[object]]:
+    sheet_title, cells = next(iter(workbook.defined_names[name].destinations))
+    return [[cell.value for cell in row] for row in workbook[sheet_title][cells.replace("$", "")]]
+
+
+def _named_ranges(workbook: openpyxl.Workbook) -> dict[str, list[tuple[int, int, int, int]]]:
+    ranges: dict[str, list[tuple[int, int, int, int]]] = {}
+    for defined in workbook.defined_names.values():
+        for sheet_title, cells in defined.destinations:
+            ranges.setdefault(sheet_title, []).append(openpyxl.utils.cell.range_boundaries(cells.replace("$", "")))
+    return ranges
+
+
+def _labels() -> dict[str, str]:
+    seed = paths.DBT_PROJECT_DIR / "seeds" / "benchmarks" / "measures.csv"
+    with seed.open(encoding="utf-8") as handle:
+        return {row["label"]: row["measure"] for row in csv.DictReader(handle)}
+
+
+def read_xlsx(path: Path, year: int) -> dict[tuple[int, str, str, str], object]:
+    workbook = openpyxl.load_workbook(path)
+    labels = _labels()
+    found: dict[tuple[int, str, str, str], object] = {}
+
+    def put(key: tuple[int, str, str, str], value: object) -> None:
+        assert key not in found or _same(value, found[key]), f"{key}: {value!r} and {found[key]!r}"
+        found[key] = value
+
+    header, *rows = _named_rows(workbook, "comparison")
+    fields = [
+        ("council", "value"),
+        ("council", "change_from_previous_year"),
+        ("statistical_neighbours", "value"),
+        ("statistical_neighbours", "sn_mean_value"),
+        ("statistical_neighbours", "sn_median_value"),
+        ("statistical_neighbours", "sn_neighbour_count"),
+        ("region", "value"),
+        ("england", "value"),
+        ("council", "rank"),
+        ("council", "ranked_units"),
+        ("council", "quartile_band"),
+    ]
+    assert header[:2] == ["Measure", "Year"] and header[-1] == "Quartile band (A = best)"
+    for row in rows:
+        measure, period = labels[row[0]], row[1]
+        for (role, field), cell in zip(fields, row[2:], strict=True):
+            if field == "quartile_band" and cell in ("not ranked", "c", "x", "z", "u", "low"):
+                cell = None
+            if field in ("sn_mean_value", "sn_median_value") and cell == "x":
+                cell = None
+            put((period, role, measure, field), cell)
+
+    header, *rows = _named_rows(workbook, "headline")
+    for row in rows:
+        measure = labels[row[0]]
+        put((year, "council", measure, "value"), row[1])
+        put((year, "council", measure, "change_from_previous_year"), row[2])
+        put((year, "statistical_neighbours", measure, "value"), row[3])
+        put((year, "region", measure, "value"), row[4])
+        put((year, "england", measure, "value"), row[5])
+        if row[6]:
+            rank, ranked = row[6].split(" of ")
+            put((year, "council", measure, "rank"), int(rank))
+            put((year, "council", measure, "ranked_units"), int(ranked))
+        put((year, "council", measure, "quartile_band"), None if row[7] in ("c", "x", "z", "u", "low") else row[7])
+
+    header, *rows = _named_rows(workbook, "key_counts")
+    years = [int(y.split()[0]) for y in header[1:]]  # '2020 (Northamptonshire)' for a replaced council's year
+    for row in rows:
+        for period, cell in zip(years, row[1:], strict=True):
+            put((period, "council", labels[row[0]], "value"), cell)
+
+    roles = ("council", "statistical_neighbours", "region", "england")
+    for measure in TRENDS:
+        header, *rows = _named_rows(workbook, f"trend_{measure}")
+        assert header[0] == "Year" and header[-1] == "Missing or withheld"
+        for row in rows:
+            symbols = dict(part.rsplit(": ", 1) for part in (row[5] or "").split("; ") if part)
+            names = dict(zip(header[1:5], roles, strict=True))
+            withheld = {names[next(h for h in header[1:5] if h.startswith(n))]: s for n, s in symbols.items()}
+            for role, cell in zip(roles, row[1:5], strict=True):
+                put((row[0], role, measure, "value"), withheld.get(role, cell))
+    return found
+
+
+# ---- tests ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_every_csv_figure_equals_the_published_tables(published: Path, packs: dict, case: str) -> None:
+    expected = expected_figures(published, case)
+    found = read_csv(packs[(case, "csv")])
+    with packs[(case, "csv")].open(encoding="utf-8") as handle:
+        council = {(r["time_period"], r["area_code"]) for r in csv.DictReader(handle) if r["role"] == "council"}
+    assert council == {(str(year), code) for year, code in CASES[case]["chain"].items()}
+    assert CASES[case]["chain"][CASES[case]["year"]] == CASES[case]["unit"]
+    assert set(found) == set(expected), "the CSV has exactly the pack's figures, no more, no fewer"
+    wrong = {key: (found[key], expected[key]) for key in expected if not _same(found[key], expected[key])}
+    assert not wrong
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_every_xlsx_figure_equals_the_published_tables(published: Path, packs: dict, case: str) -> None:
+    expected = expected_figures(published, case)
+    path = packs[(case, "xlsx")]
+    year = CASES[case]["year"]
+    found = read_xlsx(path, year)
+    assert set(found) <= set(expected)
+    assert {k for k in expected if k[3] == "value" or k[0] in (year, year - 1)} <= set(found)
+    wrong = {key: (found[key], expected[key]) for key in found if not _same(found[key], expected[key])}
+    assert not wrong
+    # No number hides outside a named table: every numeric cell is a figure checked above.
+    workbook = openpyxl.load_workbook(path)
+    ranges = _named_ranges(workbook)
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, int | float):
+                    inside = any(
+                        c1 <= cell.column <= c2 and r1 <= cell.row <= r2
+                        for c1, r1, c2, r2 in ranges.get(sheet.title, [])
+                    )
+                    assert inside, f"{sheet.title}!{cell.coordinate} = {cell.value} is outside every named table"
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_every_html_figure_equals_the_published_tables(published: Path, packs: dict, case: str) -> None:
+    expected = expected_figures(published, case)
+    page = read_html(packs[(case, "html")])
+    assert {k for k in expected if k[3] == "value"} <= set(page.figures)
+    wrong = {}
+    for key, text in page.figures.items():
+        year, role, measure, field = key
+        wanted = expected[key]
+        if field == "quartile_band":
+            ok = text == (
+                wanted
+                or ("not ranked" if measure.endswith("cover_rate_fte") else expected[(year, role, measure, "value")])
+            )
+        elif field in ("rank", "ranked_units", "sn_neighbour_count"):
+            ok = text == ("" if wanted is None else str(wanted))
+        else:
+            ok = text == _text(measure, wanted, change=field == "change_from_previous_year")
+        if not ok:
+            wrong[key] = (text, wanted)
+    assert not wrong
+    # Cells without figure attributes hold labels or years, never a number that escaped the check.
+    years = set(CASES[case]["chain"])
+    for text in page.unlabelled:
+        assert not re.fullmatch(r"[-+]?[\d,]+(\.\d+)?%?( pp)?", text) or int(text) in years, text
+
+
+def test_html_is_self_contained(packs: dict) -> None:
+    page = packs[("reorganised", "html")].read_text(encoding="utf-8")
+    assert "<script" not in page and "<link" not in page and "@import" not in page
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert not re.search(r"url\((?!#)", page), "only references inside the page (SVG clip paths)"
+    assert page.count("<svg") == len(TRENDS)
+
+
+def test_reorganised_council_uses_its_predecessor_and_says_so(packs: dict) -> None:
+    rows = list(csv.DictReader(packs[("reorganised", "csv")].open(encoding="utf-8")))
+    codes = {(r["time_period"], r["area_code"]) for r in rows if r["role"] == "council"}
+    assert ("2020", "928") in codes and ("2021", "940 / 941") in codes
+    notes = packs[("reorganised", "csv")].with_name("reorganised_notes.csv").read_text(encoding="utf-8")
+    assert "Figures for 2020 are those of Northamptonshire" in notes
+    assert "You asked for North Northamptonshire (940)" in notes
+    workbook = openpyxl.load_workbook(packs[("reorganised", "xlsx")])
+    header = _named_rows(workbook, "trend_turnover_rate_fte")[0]
+    assert header[1] == "North Northamptonshire / West Northamptonshire (to 2020: Northamptonshire)"
+    # Native Excel line charts, one per trend measure, each with four series fed from the data sheet.
+    chart_ns = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+    with zipfile.ZipFile(packs[("reorganised", "xlsx")]) as archive:
+        charts = [ElementTree.fromstring(archive.read(n)) for n in archive.namelist() if n.startswith("xl/charts/")]
+    assert len(charts) == len(TRENDS)
+    for chart in charts:
+        (line,) = chart.iter(f"{chart_ns}lineChart")
+        series = line.findall(f"{chart_ns}ser")
+        assert len(series) == 4
+        assert all(f.text.startswith("'Chart data'!") for f in line.iter(f"{chart_ns}f"))
+
+
+def test_joint_return_pack_is_the_joint_units_whoever_is_asked_for(published: Path, capsys) -> None:
+    for asked in ("940", "941", "West Northamptonshire", "940/941"):
+        assert cli.main(["extract", "--la", asked, "--format", "csv"]) == 0
+        printed = capsys.readouterr().out.split()
+        assert printed[0] == str(paths.data_dir() / "packs" / "940-941_2024.csv")
+    notes = (paths.data_dir() / "packs" / "940-941_2024_notes.csv").read_text(encoding="utf-8")
+    assert "make one workforce return, reported as 940 / 941" in notes
+
+
+def test_suppressed_values_are_symbols_with_reasons(packs: dict) -> None:
+    rows = {
+        (r["time_period"], r["measure"]): r
+        for r in csv.DictReader(packs[("suppressed", "csv")].open(encoding="utf-8"))
+        if r["role"] == "council"
+    }
+    scilly = rows[("2024", "agency_headcount")]
+    assert (scilly["value"], scilly["symbol"]) == ("", "c") and "fewer than 5 people" in scilly["symbol_meaning"]
+    assert rows[("2024", "agency_rate_fte")]["rank"] == ""  # a rank would give the withheld rate back
+    assert rows[("2024", "turnover_rate_fte")]["symbol"] == "z"
+    birmingham = {
+        r["measure"]: r
+        for r in csv.DictReader(packs[("low_reliability", "csv")].open(encoding="utf-8"))
+        if r["role"] == "council" and r["time_period"] == "2024"
+    }
+    assert (
+        birmingham["caseload_fte"]["symbol"] == "u"
+        and "low reliability" in birmingham["caseload_fte"]["symbol_meaning"]
+    )
+    notes = packs[("low_reliability", "csv")].with_name("low_reliability_notes.csv").read_text(encoding="utf-8")
+    assert "2024 — u, low reliability (DfE): Agency workers (FTE), Agency workers (headcount)," in notes
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_no_worker_level_field_in_any_pack(packs: dict, fmt: str) -> None:
+    for (case, kind), path in packs.items():
+        if kind != fmt:
+            continue
+        if fmt == "xlsx":
+            workbook = openpyxl.load_workbook(path)
+            text = " ".join(
+                str(cell.value)
+                for sheet in workbook.worksheets
+                for row in sheet.iter_rows()
+                for cell in row
+                if cell.value
+            )
+        else:
+            text = path.read_text(encoding="utf-8")
+            if fmt == "csv":
+                text += path.with_name(f"{case}_notes.csv").read_text(encoding="utf-8")
+        assert not WORKER_LEVEL.search(text), (case, WORKER_LEVEL.search(text))
+    if fmt == "csv":
+        header = packs[("joint", "csv")].read_text(encoding="utf-8").splitlines()[0].split(",")
+        assert header == [
+            "time_period",
+            "role",
+            "area_code",
+            "area_name",
+            "measure",
+            "measure_label",
+            "unit",
+            "value",
+            "symbol",
+            "symbol_meaning",
+            "rank",
+            "ranked_units",
+            "quartile_band",
+            "change_from_previous_year",
+            "sn_mean_value",
+            "sn_median_value",
+            "sn_neighbour_count",
+            "sn_model",
+            "source",
+            "return_status",
+        ]
+
+
+def test_unknown_council_lists_close_matches_and_exits_2(published: Path, capsys) -> None:
+    assert cli.main(["extract", "--la", "Northamptonshre"]) == 2
+    message = capsys.readouterr().err
+    assert "No council in the published tables matches 'Northamptonshre'" in message
+    for code, name in (
+        ("928", "Northamptonshire"),
+        ("940", "North Northamptonshire"),
+        ("941", "West Northamptonshire"),
+    ):
+        assert re.search(rf"{code}\s+{name}\n", message)
+
+
+def test_unknown_year_lists_the_years_available(published: Path, capsys) -> None:
+    assert cli.main(["extract", "--la", "330", "--year", "2031"]) == 2
+    assert "Birmingham (330) has no figures for 2031. Years available: 2017\N{EN DASH}2024." in capsys.readouterr().err
+    assert cli.main(["extract", "--la", "940", "--year", "2019"]) == 2
+    assert "ask for the council it replaced: 928" in capsys.readouterr().err
