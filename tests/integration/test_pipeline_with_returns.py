@@ -75,7 +75,8 @@ def _reaggregate(la_code: str, year: int) -> dict[str, float]:
     with warehouse.connect(read_only=True) as con:
         values = dict(zip(names, con.execute(sql, [la_code, year]).fetchone(), strict=True))
         vacancies, cover = con.execute(
-            "select number_of_vacancies, no_agency_fte from raw_csww.la_level where la_code = ? and collection_year = ?",
+            "select number_of_vacancies, no_agency_fte from raw_csww.la_level "
+            "where la_code = ? and collection_year = ?",
             [la_code, year],
         ).fetchone()
     return {**values, "vacancy_fte": vacancies, "agency_cover_fte": cover}
@@ -174,8 +175,8 @@ def test_the_sensor_picks_up_a_new_file_and_republishes(generated: Path) -> None
 
     _land(generated, skip=("301/2024",))
     assert run_pipeline().succeeded
-    first = query_published("select source from fct_workforce_indicators where old_la_code = '301' and time_period = 2024")
-    assert first == [("dfe_published",)]
+    sql = "select source from fct_workforce_indicators where old_la_code = '301' and time_period = 2024"
+    assert query_published(sql) == [("dfe_published",)]
 
     instance = dg.DagsterInstance.get()
     sensor = defs.resolve_sensor_def("landing_zone_sensor")
@@ -197,8 +198,6 @@ def test_the_sensor_picks_up_a_new_file_and_republishes(generated: Path) -> None
         instance=instance, partition_key=request.partition_key, tags=request.tags
     )
     assert run.success
-    assert query_published(
-        "select source from fct_workforce_indicators where old_la_code = '301' and time_period = 2024"
-    ) == [("council_return",)]
+    assert query_published(sql) == [("council_return",)]
     with dg.build_sensor_context(instance=instance, cursor=result.cursor) as context:
         assert isinstance(sensor(context), dg.SkipReason), "nothing new: the sensor stays quiet"

@@ -139,15 +139,55 @@ def rates(c: dict[str, Decimal | int], year: int) -> dict[str, Decimal | None]:
     }
 
 
-def published_rows(release_dir: Path) -> dict[tuple[str, int], dict[str, str]]:
-    """LA rows of the DfE release files, keyed by (old_la_code as published, year)."""
-    rows = {}
+def _release_rows(release_dir: Path) -> list[dict[str, str]]:
+    rows = []
     for path in sorted(release_dir.glob("*.csv")):
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            for row in csv.DictReader(handle):
-                if row["geographic_level"] == "Local authority":
-                    rows[(row["old_la_code"], int(row["time_period"]))] = row
+            rows += list(csv.DictReader(handle))
     return rows
+
+
+def published_rows(release_dir: Path) -> dict[tuple[str, int], dict[str, str]]:
+    """LA rows of the DfE release files, keyed by (old_la_code as published, year)."""
+    return {
+        (row["old_la_code"], int(row["time_period"])): row
+        for row in _release_rows(release_dir)
+        if row["geographic_level"] == "Local authority"
+    }
+
+
+ENGLAND, LONDON, LONDON_SUB_REGIONS = "E92000001", "E12000007", ("E13000001", "E13000002")
+
+
+def published_group_rows(release_dir: Path) -> dict[tuple[str, int], dict[str, str]]:
+    """Regional (London sub-regions included) and England rows, keyed by (area code, year)."""
+    rows = {}
+    for row in _release_rows(release_dir):
+        if row["geographic_level"] in ("Regional", "National"):
+            code = row["region_code"] if row["geographic_level"] == "Regional" else row["country_code"]
+            rows[(code, int(row["time_period"]))] = row
+    return rows
+
+
+def group_members(la_rows: dict[tuple[str, int], dict[str, str]], year: int) -> dict[str, list[str]]:
+    """Each group's LA rows of `year` as return LEAs: a joint row ("314 / 318") is one return, under its lead.
+
+    An LA row's region_code is its region, or for London its sub-region; London is both sub-regions.
+    """
+    groups: dict[str, list[str]] = {ENGLAND: []}
+    for (area, row_year), row in sorted(la_rows.items()):
+        if row_year != year:
+            continue
+        lea = area.split(" / ")[0]
+        codes = [ENGLAND, row["region_code"]] + ([LONDON] if row["region_code"] in LONDON_SUB_REGIONS else [])
+        for code in codes:
+            groups.setdefault(code, []).append(lea)
+    return groups
+
+
+def group_counts(counts: dict[str, dict[str, Decimal | int]], members: list[str]) -> dict[str, Decimal | int]:
+    """A group's counts: the sums of its members' (docs/measures.md, "Group rows")."""
+    return {name: sum(counts[lea][name] for lea in members) for name in counts[members[0]]}
 
 
 def _number(text: str) -> Decimal | None:

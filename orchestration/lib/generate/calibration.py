@@ -16,7 +16,7 @@ a file add up to them exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -61,23 +61,32 @@ class RateCheck:
         return self.excess <= 1e-9
 
 
+def decimal_text(amount: int, unit: int) -> str:
+    """The exact decimal of a whole number of 1/unit (unit 1, 100 or 1,000,000)."""
+    if unit == WHOLE:
+        return str(amount)
+    digits = len(str(unit)) - 1
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{abs(amount) // unit}.{abs(amount) % unit:0{digits}d}"
+
+
 @dataclass(frozen=True)
 class Targets:
     """A return's exact totals, in each count's written unit, and how the published rates come out."""
 
     units: dict[str, int]
     rates: dict[str, RateCheck]
+    intervals: dict[str, tuple[int, int]]
+    """Each FTE or day total's rounding interval (of its published or imputed value), in its unit."""
+    moved: dict[str, int] = field(default_factory=dict)
+    """How far fitting DfE's group totals moved a total from the LA-year's own calibration."""
 
     def value(self, measure: str) -> float:
         return self.units[measure] / COUNT_UNITS[measure]
 
     def text(self, measure: str) -> str:
         """The exact decimal, as a file's values add up to it."""
-        unit, amount = COUNT_UNITS[measure], self.units[measure]
-        if unit == WHOLE:
-            return str(amount)
-        digits = len(str(unit)) - 1
-        return f"{amount // unit}.{amount % unit:0{digits}d}"
+        return decimal_text(self.units[measure], COUNT_UNITS[measure])
 
     @property
     def unmet(self) -> list[str]:
@@ -224,9 +233,21 @@ def _search(problem: _Problem) -> dict[str, int]:
     }
 
 
-def _rate_checks(problem: _Problem, units: dict[str, int]) -> dict[str, RateCheck]:
+def _rate_checks(published: dict[str, float | None], units: dict[str, int], year: int) -> dict[str, RateCheck]:
     values = {m: units[m] / COUNT_UNITS[m] for m in units}
-    return {name: RateCheck(problem.rates.get(name), rate.of(values, problem.year)) for name, rate in RATES.items()}
+    return {name: RateCheck(published.get(name), rate.of(values, year)) for name, rate in RATES.items()}
+
+
+def with_units(targets: Targets, units: dict[str, int], year: int) -> Targets:
+    """The return with some totals moved inside their intervals, its rates checked again."""
+    published = {name: check.published for name, check in targets.rates.items()}
+    moved = {m: units[m] - targets.units[m] + targets.moved.get(m, 0) for m in units}
+    return Targets(
+        units=units,
+        rates=_rate_checks(published, units, year),
+        intervals=targets.intervals,
+        moved={m: amount for m, amount in moved.items() if amount},
+    )
 
 
 def calibrate(figures: FilledFigures, year: int, scale: float = 1.0) -> Targets:
@@ -249,4 +270,4 @@ def _solve(problem: _Problem) -> Targets:
     units["starters_fte"] = problem.centre("starters_fte")
     ceiling = units["inpost_fte"] + units["agency_fte"]
     units["case_holders_fte"] = _best_case_holders(problem, ceiling)
-    return Targets(units=units, rates=_rate_checks(problem, units))
+    return Targets(units=units, rates=_rate_checks(problem.rates, units, problem.year), intervals=problem.interval)

@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from orchestration.lib import paths
-from orchestration.lib.generate.calibration import Targets, calibrate
+from orchestration.lib.generate.calibration import Targets, calibrate, decimal_text
+from orchestration.lib.generate.group_fitting import fit_group_totals
 from orchestration.lib.generate.imputation import FilledFigures, fill_suppressed
 from orchestration.lib.generate.landing import NOT_OURS, UNCHANGED, WRITTEN, place_return, return_path, sha256
-from orchestration.lib.generate.measures import COUNTS, RATES
+from orchestration.lib.generate.measures import COUNT_UNITS, COUNTS, RATES
 from orchestration.lib.generate.people import PersonRegistry
 from orchestration.lib.generate.population import Population
 from orchestration.lib.generate.release import PublishedRow, Release, load_release
@@ -66,6 +67,9 @@ class GeneratedReturn:
             "records": len(roster.records["person"]),
             "people": len(np.unique(roster.records["person"])),
             "targets": {measure: targets.text(measure) for measure in COUNTS},
+            "group_fitting": {
+                measure: decimal_text(amount, COUNT_UNITS[measure]) for measure, amount in targets.moved.items()
+            },
             "published": {name: row.text[name] for name in (*COUNTS, *RATES)},
             "imputed": [vars(imputation) for imputation in self.figures.imputations],
             "rates": {
@@ -190,6 +194,10 @@ def generate_returns(
     last_year = wanted_years[-1]
     targets = {key: calibrate(filled, key[1], scale) for key, filled in figures.items() if key[1] <= last_year}
     report(f"Calibrated {len(targets):,} LA-years to DfE's published figures")
+    if scale == 1:  # scaled counts are not meant to add up to DfE's totals
+        targets = fit_group_totals(release, figures, targets)
+        moved = sum(bool(t.moved) for t in targets.values())
+        report(f"Fitted DfE's regional and England totals: {moved:,} LA-years moved inside their rounding")
     summary = GenerationSummary(out_dir=out_dir, seed=seed, scale=scale)
     population = Population(seed, release, targets)
     for year, rosters in population.years(last_year):
