@@ -83,6 +83,8 @@ class RunReport:
     published_version: str | None = None
     failures: list[str] = field(default_factory=list)
     log_file: Path | None = None
+    # step name -> (started, finished), Unix seconds
+    steps: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def checks_with(self, outcome: str) -> list[dict[str, Any]]:
         return [c for c in self.checks if c["outcome"] == outcome]
@@ -160,15 +162,27 @@ def run_job(job_name: str = "full_rebuild", *, partition_key: str | None = None)
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
-    report = _report(result, time.monotonic() - started)
+    report = _report(result, instance, time.monotonic() - started)
     report.log_file = log_file
     return report
 
 
-def _report(result: Any, seconds: float) -> RunReport:
+def _report(result: Any, instance: Any, seconds: float) -> RunReport:
     import dagster as dg
 
     report = RunReport(succeeded=result.success, seconds=seconds)
+    step_events = {
+        dg.DagsterEventType.STEP_START,
+        dg.DagsterEventType.STEP_SUCCESS,
+        dg.DagsterEventType.STEP_FAILURE,
+    }
+    started: dict[str, float] = {}
+    for entry in instance.all_logs(result.run_id, of_type=step_events):
+        step = entry.dagster_event.step_key
+        if entry.dagster_event.event_type == dg.DagsterEventType.STEP_START:
+            started[step] = entry.timestamp
+        else:
+            report.steps[step] = (started.get(step, entry.timestamp), entry.timestamp)
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
             materialization = event.event_specific_data.materialization

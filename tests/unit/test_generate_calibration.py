@@ -1,4 +1,5 @@
-"""The generator's arithmetic: exact splitting, the per-LA-year solver and the imputation of suppressed cells."""
+"""The generator's arithmetic: exact splitting, the per-LA-year solver, the imputation of suppressed cells and
+the fitting of DfE's group totals."""
 
 from __future__ import annotations
 
@@ -7,15 +8,22 @@ import pytest
 
 from orchestration.lib import paths
 from orchestration.lib.generate.allocation import allocate, feasible_point
-from orchestration.lib.generate.calibration import calibrate
+from orchestration.lib.generate.calibration import calibrate, with_units
+from orchestration.lib.generate.group_checks import GROUP_COUNT_TOLERANCE, YearChecks
+from orchestration.lib.generate.group_fitting import FITTED, carried, count_room, fit_group_totals
 from orchestration.lib.generate.imputation import FilledFigures, fill_suppressed
-from orchestration.lib.generate.measures import COUNTS, RATES
-from orchestration.lib.generate.release import load_release
+from orchestration.lib.generate.measures import COUNT_UNITS, COUNTS, RATES
+from orchestration.lib.generate.release import Release, load_release
 
 
 @pytest.fixture(scope="module")
-def filled() -> dict[tuple[str, int], FilledFigures]:
-    return fill_suppressed(load_release(paths.PROJECT_ROOT / "raw" / "dfe" / "csww_indicators"))
+def release() -> Release:
+    return load_release(paths.PROJECT_ROOT / "raw" / "dfe" / "csww_indicators")
+
+
+@pytest.fixture(scope="module")
+def filled(release) -> dict[tuple[str, int], FilledFigures]:
+    return fill_suppressed(release)
 
 
 def test_allocate_splits_exactly_within_bounds():
@@ -78,3 +86,33 @@ def test_suppressed_counts_are_recovered_or_estimated(filled):
     # Sunderland's 2024 leaver FTE residual (2.0 FTE for 28 people) is implausible: estimated instead.
     sunderland = {i.measure: i for i in filled[("394", 2024)].imputations}
     assert 15 < sunderland["leavers_fte"].value <= 28
+
+
+def test_a_count_tied_to_another_by_a_rate_moves_only_with_it(filled):
+    """Greenwich 2019 agency cover is 100% of its agency FTE: 4.98 cover goes to 4.99 only with more agency FTE."""
+    targets = calibrate(filled[("203", 2019)], 2019)
+    units = targets.units
+    assert count_room(targets, units, "agency_cover_fte", 2019)[1] == units["agency_cover_fte"] == 498
+    moved = carried(targets, units, "agency_cover_fte", 499, 2019)
+    assert moved is not None and moved["agency_fte"] > units["agency_fte"]
+    assert with_units(targets, moved, 2019).unmet == []
+
+
+def test_group_fitting_meets_every_fitted_group_total_of_every_year(release, filled):
+    targets = {key: calibrate(figures, key[1]) for key, figures in filled.items()}
+    fitted = fit_group_totals(release, filled, targets)
+    for year in release.years:
+        checks = YearChecks(release, filled, targets, year)
+        for group in checks.groups:
+            for measure in FITTED:
+                published = group.value(measure)
+                if checks.fitted_window(group.area_code, measure) is None:
+                    continue
+                total = sum(fitted[(unit, year)].units[measure] for unit in group.members) / COUNT_UNITS[measure]
+                assert abs(total - published) <= GROUP_COUNT_TOLERANCE + 1e-9, (year, group.area_code, measure)
+    for key, fit in fitted.items():
+        assert fit.unmet == [], key
+        assert all(low <= fit.units[m] <= high for m, (low, high) in fit.intervals.items()), key
+        assert {m: fit.units[m] - targets[key].units[m] for m in COUNTS if fit.units[m] != targets[key].units[m]} == (
+            fit.moved
+        )

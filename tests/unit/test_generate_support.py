@@ -190,7 +190,7 @@ def group_counts(counts: dict[str, dict[str, Decimal | int]], members: list[str]
     return {name: sum(counts[lea][name] for lea in members) for name in counts[members[0]]}
 
 
-def _number(text: str) -> Decimal | None:
+def published_number(text: str) -> Decimal | None:
     try:
         return Decimal(text)
     except ArithmeticError:
@@ -201,14 +201,14 @@ def calibration_misses(counts: dict[str, Decimal | int], published: dict[str, st
     """Every published count that the return does not reproduce at DfE's rounding, and every rate off by >0.05."""
     misses = []
     for name, value in counts.items():
-        target = _number(published[name])
+        target = published_number(published[name])
         if target is None:
             continue
         shown = value if isinstance(value, int) else value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
         if shown != target:
             misses.append(f"{name}: {value} is not published {target}")
     for name, value in rates(counts, int(published["time_period"])).items():
-        target = _number(published[name]) if published[name] != "low" else Decimal(0)
+        target = published_number(published[name]) if published[name] != "low" else Decimal(0)
         if target is not None and (value is None or abs(value - target) > RATE_TOLERANCE):
             misses.append(f"{name}: {value} is not published {target}")
     return misses

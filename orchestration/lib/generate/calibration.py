@@ -11,7 +11,8 @@ largest margin. A published row that is internally inconsistent keeps that point
 it misses.
 
 Targets are whole numbers of each count's written unit (see `measures`), so the values written to
-a file add up to them exactly.
+a file add up to them exactly. Each keeps its interval: `group_fitting` then moves targets inside
+them so that DfE's regional and England totals are sums of their LAs'.
 """
 
 from __future__ import annotations
@@ -241,7 +242,7 @@ def _rate_checks(published: dict[str, float | None], units: dict[str, int], year
 def with_units(targets: Targets, units: dict[str, int], year: int) -> Targets:
     """The return with some totals moved inside their intervals, its rates checked again."""
     published = {name: check.published for name, check in targets.rates.items()}
-    moved = {m: units[m] - targets.units[m] + targets.moved.get(m, 0) for m in units}
+    moved = {m: units[m] - targets.units[m] + targets.moved.get(m, 0) for m in COUNTS}
     return Targets(
         units=units,
         rates=_rate_checks(published, units, year),

@@ -66,6 +66,11 @@ class Rate:
     factor: float
     per_working_day: bool = False
 
+    @property
+    def counts(self) -> tuple[str, ...]:
+        """The counts it is a ratio of, each once (agency FTE is both numerator and part of the denominator)."""
+        return tuple(dict.fromkeys((self.numerator, *self.denominator)))
+
     def of(self, counts: dict[str, float | None], year: int) -> float | None:
         """The rate from counts, or None when a count is missing or the denominator is zero."""
         factor = self.factor / working_days(year) if self.per_working_day else self.factor

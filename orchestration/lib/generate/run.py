@@ -27,7 +27,7 @@ from orchestration.lib.generate.roster import Roster
 from orchestration.lib.generate.writer import render_return
 
 GENERATOR = "workforce-synth"
-VERSION = "1.0"
+VERSION = "1.1"
 
 
 @dataclass(frozen=True)
