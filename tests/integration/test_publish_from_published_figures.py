@@ -73,7 +73,7 @@ def test_failing_mart_check_leaves_published_files_byte_identical_and_says_why()
     assert run_pipeline().succeeded
     before = published_files()
     # A new release whose figure for one LA is negative: it loads (the raw suite accepts any
-    # number) but the published-mart suite refuses a negative count, so nothing is published.
+    # number) but the checks on the published marts refuse a negative count, so nothing is published.
     _add_release([_release_row(2025, "301", "Barking and Dagenham", "-5")])
 
     report = run_pipeline()
@@ -81,7 +81,7 @@ def test_failing_mart_check_leaves_published_files_byte_identical_and_says_why()
     assert not report.succeeded
     assert report.published_version is None
     assert published_files() == before
-    assert any("marts__fct_workforce_indicators" in reason for reason in report.failures)
+    assert any("on marts/fct_workforce_indicators failed" in reason for reason in report.failures)
     assert "Not published: the previously published files are unchanged." in report.describe()
 
 

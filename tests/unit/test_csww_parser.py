@@ -656,13 +656,19 @@ def test_lxml_itself_is_configured_not_to_resolve_entities(tmp_path, monkeypatch
 def _run_in_subprocess(path: Path, lea: str, year: int) -> dict:
     """Parse `path` in a fresh interpreter, dropping the batches; report rows, time and peak RSS.
 
-    The child measures its own peak (RUSAGE_SELF): RUSAGE_CHILDREN read here would be the largest
-    of every child this test process ever waited for, dbt included.
+    The child reads its own high-water mark (VmHWM): RUSAGE_CHILDREN read here would be the largest
+    of every child this test process ever waited for, dbt included, and the child's own rusage
+    survives exec, so it would start from this (large) test process's size at fork.
     """
     script = textwrap.dedent(
         f"""
-        import json, resource, time
+        import json, time
         from pathlib import Path
+
+        def peak_mb():
+            status = Path("/proc/self/status").read_text()
+            return int(next(l for l in status.splitlines() if l.startswith("VmHWM")).split()[1]) / 1024
+
         from orchestration.lib.csww.parser import parse_return
         from orchestration.lib.pseudonym import Pseudonymiser
         rows = 0
@@ -675,7 +681,7 @@ def _run_in_subprocess(path: Path, lea: str, year: int) -> dict:
         seconds = time.perf_counter() - start
         print(json.dumps({{"ok": outcome.ok, "rows": rows, "seconds": seconds,
                           "rules": sorted({{i.rule for i in outcome.issues}}),
-                          "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+                          "peak_rss_mb": peak_mb()}}))
         """
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)

@@ -321,9 +321,7 @@ class ReturnLoader:
             if index % 100 == 0 or index == len(jobs):
                 self.progress(f"returns: {index}/{len(jobs)} files parsed")
         if parquet_files:
-            self.con.execute(
-                "insert into pending.workers by name select * from read_parquet(?)", [parquet_files]
-            )
+            self.con.execute("insert into pending.workers by name select * from read_parquet(?)", [parquet_files])
 
     def _drop_pending(self, file: ReturnFile) -> None:
         self.con.execute("delete from pending.workers where la_code = ? and collection_year = ?", [file.lea, file.year])
