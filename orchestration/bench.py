@@ -30,7 +30,7 @@ from orchestration.lib import paths
 WORKFORCE = str(Path(sys.executable).with_name("workforce"))
 RESUBMITTED = ("301", 2024)
 STEP_STAGES = {
-    "csww_returns": "ingest (parse, load checks, load)",
+    "raw__csww_returns": "ingest (parse, load checks, load)",
     "workforce_dbt": "dbt build (models, tests)",
     "published_benchmarks": "publish",
 }
@@ -129,7 +129,7 @@ def _pipeline_stages(scale: float, env: dict[str, str], root: Path, floor_second
         timing = steps.get(step)
         if timing:
             note = ""
-            if step == "csww_returns":
+            if step == "raw__csww_returns":
                 note = f"{timing['seconds'] / floor_seconds:.1f}x the bare parse"
             results.append(Measurement(stage, scale, timing["seconds"], timing["peak_mb"], note))
     checks = [t for name, t in steps.items() if name.startswith("marts__")]
