@@ -13,6 +13,7 @@ Every expectation also carries `meta.why`: the reason it exists, shown next to a
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -108,6 +109,22 @@ class Validator:
 
     def __init__(self, docs_dir: Path | None = None) -> None:
         self.docs_dir = docs_dir
+        self._warming: threading.Thread | None = None
+
+    def warm_up(self) -> None:
+        """Start importing Great Expectations (about 5 s) in the background.
+
+        A caller that has other work first, like parsing returns in worker processes, hides the
+        import behind it; `validate` waits for it to finish.
+        """
+        if self._warming is None and "_context" not in self.__dict__:
+            self._warming = threading.Thread(target=lambda: self._context, name="ge-warm-up", daemon=True)
+            self._warming.start()
+
+    def _ready_context(self) -> Any:
+        if self._warming is not None:
+            self._warming.join()
+        return self._context
 
     @cached_property
     def _context(self) -> Any:
@@ -144,7 +161,7 @@ class Validator:
         import great_expectations as gx
         from great_expectations.core.expectation_suite import ExpectationSuite
 
-        context = self._context
+        context = self._ready_context()
         definition = load_suite(suite_name)
         suite = context.suites.add_or_update(ExpectationSuite(**definition))
         source = context.data_sources.get("frames")

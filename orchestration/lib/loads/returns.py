@@ -290,6 +290,8 @@ class ReturnLoader:
             else:
                 jobs.append(self._job(file, sha, len(jobs)))
         self._staging.mkdir(parents=True, exist_ok=True)
+        if jobs:
+            self.validator.warm_up()
         try:
             self._stage(jobs)
             self._validate_pending()
