@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,30 @@ class SuiteOutcome:
     def passed(self) -> bool:
         """True when nothing blocking failed (warnings may still be present)."""
         return not self.blocking_failures
+
+
+def merge_outcomes(outcomes: Iterable[SuiteOutcome]) -> SuiteOutcome:
+    """One outcome for a suite validated over several frames (batches of one table)."""
+    merged: SuiteOutcome | None = None
+    for outcome in outcomes:
+        if merged is None:
+            merged = outcome
+            continue
+        merged.rows += outcome.rows
+        merged.results = [
+            replace(
+                left,
+                success=left.success and right.success,
+                unexpected_count=left.unexpected_count + right.unexpected_count,
+                unexpected_examples=(left.unexpected_examples + right.unexpected_examples)[:20],
+                failing_rows=left.failing_rows + right.failing_rows,
+                error=left.error or right.error,
+            )
+            for left, right in zip(merged.results, outcome.results, strict=True)
+        ]
+    if merged is None:
+        raise ValueError("no outcomes to merge")
+    return merged
 
 
 def suite_path(name: str) -> Path:

@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from orchestration.lib import paths
 from orchestration.lib.csww.issues import Issue, format_report_text, issue_counts, write_report_csv
 from orchestration.lib.csww.parser import WORKER_SCHEMA, ParseOutcome, parse_return
-from orchestration.lib.expectations import SuiteOutcome, Validator, columns_used
+from orchestration.lib.expectations import SuiteOutcome, Validator, columns_used, merge_outcomes
 from orchestration.lib.pseudonym import Pseudonymiser
 from orchestration.lib.warehouse import ensure_schemas, file_sha256, table_exists
 
@@ -85,6 +86,8 @@ create table if not exists raw_csww.returns (
 # files (a resubmission) parse faster in process than worker processes take to start.
 PARSE_PROCESSES = 2
 PARALLEL_FROM_FILES = 8
+# Worker rows validated per Great Expectations batch: bounds pandas' memory at any volume.
+VALIDATION_CHUNK_ROWS = 400_000
 _YEAR = re.compile(r"^\d{4}$")
 _LEA = re.compile(r"^\d{3}$")
 
@@ -333,11 +336,9 @@ class ReturnLoader:
     def _validate_pending(self) -> None:
         if not self._pending:
             return
-        # Only the columns the suite reads: the list columns would cost seconds and gigabytes in pandas.
-        columns = dict.fromkeys([*columns_used(WORKERS_SUITE), "la_code", "collection_year", "record_number"])
-        workers = self.con.execute(f"select {', '.join(columns)} from pending.workers").df()
-        outcome = self.validator.validate(
-            workers, WORKERS_SUITE, id_columns=("la_code", "collection_year", "record_number")
+        outcome = merge_outcomes(
+            self.validator.validate(chunk, WORKERS_SUITE, id_columns=("la_code", "collection_year", "record_number"))
+            for chunk in self._pending_worker_chunks()
         )
         la_level = self._la_level_frame()
         la_outcome = self.validator.validate(la_level, LA_LEVEL_SUITE, id_columns=("la_code", "collection_year"))
@@ -357,9 +358,31 @@ class ReturnLoader:
             self._drop_pending(file)
             self._quarantine(file, sha, issues, parsed)
 
-    def _la_level_frame(self):
-        import pandas as pd
+    def _pending_worker_chunks(self) -> Iterator[pd.DataFrame]:
+        """Pending worker rows in frames of whole returns, each about VALIDATION_CHUNK_ROWS long.
 
+        Only the columns the suite reads are fetched: the list columns would cost seconds and
+        gigabytes in pandas. Whole returns per frame keep every per-return expectation exact.
+        """
+        columns = dict.fromkeys([*columns_used(WORKERS_SUITE), "la_code", "collection_year", "record_number"])
+        sizes = self.con.execute(
+            "select la_code, collection_year, count(*) from pending.workers group by 1, 2 order by 1, 2"
+        ).fetchall()
+        chunk: list[tuple[str, int]] = []
+        rows = 0
+        for index, (la_code, year, count) in enumerate(sizes):
+            chunk.append((la_code, year))
+            rows += count
+            if rows >= VALIDATION_CHUNK_ROWS or index == len(sizes) - 1:
+                self.con.register("chunk_keys", pd.DataFrame(chunk, columns=["la_code", "collection_year"]))
+                yield self.con.execute(
+                    f"select {', '.join(f'w.{c}' for c in columns)} from pending.workers w "
+                    "join chunk_keys using (la_code, collection_year)"
+                ).df()
+                self.con.unregister("chunk_keys")
+                chunk, rows = [], 0
+
+    def _la_level_frame(self) -> pd.DataFrame:
         rows = []
         for (lea, year), (file, parsed, sha) in self._pending.items():
             values = {name: parsed.la_level.get(name) for name in LA_LEVEL_COLUMNS}
