@@ -71,16 +71,19 @@ def _environment(root: Path) -> dict[str, str]:
     }
 
 
+# The floor: one lxml iterparse pass over every element of every file (what any reader of the
+# values must do), clearing each worker as it goes; no typing, validation, hashing or loading.
 BARE_PARSE = """
 import sys, pathlib
 from lxml import etree
 rows = 0
 for path in sorted(pathlib.Path(sys.argv[1]).rglob("*.xml")):
-    for _, element in etree.iterparse(str(path), events=("end",), tag="CSWWWorker"):
-        rows += 1
-        element.clear()
-        while element.getprevious() is not None:
-            del element.getparent()[0]
+    for _, element in etree.iterparse(str(path), events=("end",)):
+        if element.tag == "CSWWWorker":
+            rows += 1
+            element.clear()
+            while element.getprevious() is not None:
+                del element.getparent()[0]
 print(rows)
 """
 

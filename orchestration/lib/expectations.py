@@ -12,6 +12,7 @@ Every expectation also carries `meta.why`: the reason it exists, shown next to a
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections.abc import Iterable
@@ -135,6 +136,7 @@ class Validator:
     def __init__(self, docs_dir: Path | None = None) -> None:
         self.docs_dir = docs_dir
         self._warming: threading.Thread | None = None
+        self._serial = itertools.count()
 
     def warm_up(self) -> None:
         """Start importing Great Expectations (about 5 s) in the background.
@@ -172,7 +174,6 @@ class Validator:
                     },
                 },
             )
-        context.data_sources.add_pandas("frames")
         return context
 
     def validate(
@@ -189,8 +190,11 @@ class Validator:
         context = self._ready_context()
         definition = load_suite(suite_name)
         suite = context.suites.add_or_update(ExpectationSuite(**definition))
-        source = context.data_sources.get("frames")
-        asset = source.add_dataframe_asset(f"{suite_name}__{len(source.assets)}")
+        # A data source of its own per frame: GE's execution engine caches every batch it has seen
+        # for the life of its data source, so memory would otherwise grow with every frame.
+        name = f"{suite_name}__{next(self._serial)}"
+        source = context.data_sources.add_pandas(name)
+        asset = source.add_dataframe_asset(name)
         batch_definition = asset.add_batch_definition_whole_dataframe("whole_frame")
         validation = context.validation_definitions.add(
             gx.ValidationDefinition(name=asset.name, data=batch_definition, suite=suite)
@@ -209,6 +213,8 @@ class Validator:
         outcome = SuiteOutcome(suite=suite_name, rows=len(frame))
         for validation_result in run.run_results.values():
             outcome.results.extend(_outcome(r, id_columns) for r in validation_result.results)
+        context.validation_definitions.delete(validation.name)
+        context.data_sources.delete(source.name)
         return outcome
 
     def docs_index(self) -> Path | None:

@@ -1,8 +1,8 @@
 """Load council CSWW returns from the landing zone into the warehouse, one LA-year at a time.
 
-A file is parsed in a stream into the `pending` schema, checked by the return rules and by the
-Great Expectations suites of the raw tables, and only then swapped into `raw_csww` in one
-transaction that replaces its LA-year. A file that fails is quarantined with a report for the
+A file is parsed in a stream into a Parquet file of its rows in a staging folder, checked by the
+return rules and by the Great Expectations suites of the raw tables, and only then loaded into
+`raw_csww` in one transaction that replaces its LA-year. A file that fails is quarantined with a report for the
 council and the warehouse keeps whatever it held for that LA-year before. Reloading the same bytes
 is a no-op; a resubmission (new bytes) supersedes the earlier file and the load history keeps both.
 """
@@ -86,8 +86,9 @@ create table if not exists raw_csww.returns (
 # files (a resubmission) parse faster in process than worker processes take to start.
 PARSE_PROCESSES = 2
 PARALLEL_FROM_FILES = 8
-# Worker rows validated per Great Expectations batch: bounds pandas' memory at any volume.
-VALIDATION_CHUNK_ROWS = 400_000
+# Worker rows validated, and then written, together: bounds memory at any volume. Each batch holds
+# whole returns, so every per-return expectation is exact and every LA-year is replaced atomically.
+BATCH_ROWS = 200_000
 _YEAR = re.compile(r"^\d{4}$")
 _LEA = re.compile(r"^\d{3}$")
 
@@ -214,6 +215,16 @@ class _ParseJob:
     parquet: Path
 
 
+@dataclass(frozen=True)
+class _Staged:
+    """A return that passed the rules, waiting for the table checks: its rows are in `rows`."""
+
+    file: ReturnFile
+    outcome: ParseOutcome
+    sha256: str
+    rows: Path | None
+
+
 @dataclass
 class _Parsed:
     job: _ParseJob
@@ -277,8 +288,9 @@ class ReturnLoader:
         self.progress = progress
         self.loaded_at = _now()
         self.summary = LoadSummary()
-        self._pending: dict[tuple[str, int], tuple[ReturnFile, ParseOutcome, str]] = {}
-        self._staging = paths.warehouse_path().parent / f"pending_{run_id}"
+        # Parsed, rule-abiding returns not yet in the warehouse: LA-year -> (file, parse, sha256, rows).
+        self._pending: dict[tuple[str, int], _Staged] = {}
+        self._staging = paths.warehouse_path().parent / f"staging_{run_id}"
 
     def load(self, files: list[ReturnFile], *, superseded: Iterable[ReturnFile] = ()) -> LoadSummary:
         ensure_tables(self.con)
@@ -311,25 +323,19 @@ class ReturnLoader:
         return _ParseJob(file, sha, stamp, self.pseudonym_key, self._staging / f"{index:06d}.parquet")
 
     def _stage(self, jobs: list[_ParseJob]) -> None:
-        """Parse every changed file; the good ones' rows go to pending.workers in one insert."""
-        self.con.execute("drop table if exists pending.workers")
-        self.con.execute("create table pending.workers as select * from raw_csww.workers limit 0")
-        parquet_files = []
+        """Parse every changed file into its own Parquet file; quarantine those that break the rules."""
         for index, parsed in enumerate(_parse_all(jobs), start=1):
             job = parsed.job
             if parsed.outcome.ok:
-                self._pending[job.file.partition] = (job.file, parsed.outcome, job.sha256)
-                if parsed.has_rows:
-                    parquet_files.append(str(job.parquet))
+                rows = job.parquet if parsed.has_rows else None
+                self._pending[job.file.partition] = _Staged(job.file, parsed.outcome, job.sha256, rows)
             else:
                 self._quarantine(job.file, job.sha256, parsed.outcome.issues, parsed.outcome)
             if index % 100 == 0 or index == len(jobs):
                 self.progress(f"returns: {index}/{len(jobs)} files parsed")
-        if parquet_files:
-            self.con.execute("insert into pending.workers by name select * from read_parquet(?)", [parquet_files])
 
-    def _drop_pending(self, file: ReturnFile) -> None:
-        self.con.execute("delete from pending.workers where la_code = ? and collection_year = ?", [file.lea, file.year])
+    def _staged_rows(self, staged: Iterable[_Staged]) -> list[str]:
+        return [str(s.rows) for s in staged if s.rows is not None]
 
     # -- validation --------------------------------------------------------------------------
 
@@ -340,7 +346,7 @@ class ReturnLoader:
             self.validator.validate(chunk, WORKERS_SUITE, id_columns=("la_code", "collection_year", "record_number"))
             for chunk in self._pending_worker_chunks()
         )
-        la_level = self._la_level_frame()
+        la_level = self._la_level_frame(self._pending.values())
         la_outcome = self.validator.validate(la_level, LA_LEVEL_SUITE, id_columns=("la_code", "collection_year"))
         self.summary.suites.extend([outcome, la_outcome])
         failing: dict[tuple[str, int], list[Issue]] = {}
@@ -348,51 +354,50 @@ class ReturnLoader:
             for result in suite.blocking_failures:
                 for row in result.failing_rows or ():
                     key = (str(row["la_code"]), int(row["collection_year"]))
-                    failing.setdefault(key, []).append(_suite_issue(self._pending[key][0], result, row))
+                    failing.setdefault(key, []).append(_suite_issue(self._pending[key].file, result, row))
                 if not result.failing_rows:
                     # A table-level expectation failed: no single file to blame, so hold back all.
-                    for key, (file, _, _) in self._pending.items():
-                        failing.setdefault(key, []).append(_suite_issue(file, result, {}))
+                    for key, staged in self._pending.items():
+                        failing.setdefault(key, []).append(_suite_issue(staged.file, result, {}))
         for key, issues in failing.items():
-            file, parsed, sha = self._pending.pop(key)
-            self._drop_pending(file)
-            self._quarantine(file, sha, issues, parsed)
+            staged = self._pending.pop(key)
+            self._quarantine(staged.file, staged.sha256, issues, staged.outcome)
+
+    def _batches(self) -> Iterator[list[_Staged]]:
+        """The pending returns in batches of about BATCH_ROWS worker rows (whole returns each)."""
+        batch: list[_Staged] = []
+        rows = 0
+        for staged in self._pending.values():
+            batch.append(staged)
+            rows += staged.outcome.workers
+            if rows >= BATCH_ROWS:
+                yield batch
+                batch, rows = [], 0
+        if batch:
+            yield batch
 
     def _pending_worker_chunks(self) -> Iterator[pd.DataFrame]:
-        """Pending worker rows in frames of whole returns, each about VALIDATION_CHUNK_ROWS long.
+        """Staged worker rows, a batch at a time, with only the columns the suite reads: the list
+        columns would cost seconds and gigabytes in pandas."""
+        wanted = [*columns_used(WORKERS_SUITE), "la_code", "collection_year", "record_number"]
+        columns = ", ".join(dict.fromkeys(wanted))
+        for batch in self._batches():
+            if rows := self._staged_rows(batch):
+                yield self.con.execute(f"select {columns} from read_parquet(?)", [rows]).df()
 
-        Only the columns the suite reads are fetched: the list columns would cost seconds and
-        gigabytes in pandas. Whole returns per frame keep every per-return expectation exact.
-        """
-        columns = dict.fromkeys([*columns_used(WORKERS_SUITE), "la_code", "collection_year", "record_number"])
-        sizes = self.con.execute(
-            "select la_code, collection_year, count(*) from pending.workers group by 1, 2 order by 1, 2"
-        ).fetchall()
-        chunk: list[tuple[str, int]] = []
-        rows = 0
-        for index, (la_code, year, count) in enumerate(sizes):
-            chunk.append((la_code, year))
-            rows += count
-            if rows >= VALIDATION_CHUNK_ROWS or index == len(sizes) - 1:
-                self.con.register("chunk_keys", pd.DataFrame(chunk, columns=["la_code", "collection_year"]))
-                yield self.con.execute(
-                    f"select {', '.join(f'w.{c}' for c in columns)} from pending.workers w "
-                    "join chunk_keys using (la_code, collection_year)"
-                ).df()
-                self.con.unregister("chunk_keys")
-                chunk, rows = [], 0
-
-    def _la_level_frame(self) -> pd.DataFrame:
+    def _la_level_frame(self, batch: Iterable[_Staged]) -> pd.DataFrame:
         rows = []
-        for (lea, year), (file, parsed, sha) in self._pending.items():
-            values = {name: parsed.la_level.get(name) for name in LA_LEVEL_COLUMNS}
-            pay = {k: str(v) for k, v in parsed.la_level.items() if k not in LA_LEVEL_COLUMNS and v is not None}
+        for staged in batch:
+            lea, year = staged.file.partition
+            la_level = staged.outcome.la_level
+            values = {name: la_level.get(name) for name in LA_LEVEL_COLUMNS}
+            pay = {k: str(v) for k, v in la_level.items() if k not in LA_LEVEL_COLUMNS and v is not None}
             rows.append(
                 {
                     "la_code": lea,
                     "collection_year": year,
-                    "source_file": str(file.path.relative_to(paths.raw_dir())),
-                    "file_sha256": sha,
+                    "source_file": str(staged.file.path.relative_to(paths.raw_dir())),
+                    "file_sha256": staged.sha256,
                     "loaded_at": self.loaded_at,
                     **values,
                     "pay_flags": pay,
@@ -403,37 +408,44 @@ class ReturnLoader:
     # -- publish into raw_csww -----------------------------------------------------------------
 
     def _swap_in(self) -> None:
+        """Replace each pending LA-year in the warehouse, one batch of returns per transaction.
+
+        A batch commits whole or not at all, so a run killed in between leaves every LA-year either
+        as it was or fully replaced; the next run loads whatever is still different.
+        """
+        for batch in self._batches():
+            self._swap_batch(batch)
+
+    def _swap_batch(self, batch: list[_Staged]) -> None:
         con = self.con
         con.execute("begin transaction")
         try:
-            if self._pending:
-                la_level = self._la_level_frame()
-                con.register("incoming_la_level", la_level)
+            la_level = self._la_level_frame(batch)
+            con.register("incoming_la_level", la_level)
+            con.execute(
+                "create or replace temp table incoming_keys as "
+                "select distinct la_code, collection_year from incoming_la_level"
+            )
+            for table in ("workers", "la_level", "returns"):
                 con.execute(
-                    "create or replace temp table incoming_keys as "
-                    "select distinct la_code, collection_year from incoming_la_level"
+                    f"delete from raw_csww.{table} t using incoming_keys k "
+                    "where t.la_code = k.la_code and t.collection_year = k.collection_year"
                 )
-                for table in ("workers", "la_level", "returns"):
-                    con.execute(
-                        f"delete from raw_csww.{table} t using incoming_keys k "
-                        "where t.la_code = k.la_code and t.collection_year = k.collection_year"
-                    )
-                con.execute(
-                    "update raw_csww.load_history h set status = 'superseded' from incoming_keys k "
-                    "where h.la_code = k.la_code and h.collection_year = k.collection_year "
-                    "and h.status = 'loaded'"
-                )
-                con.execute("insert into raw_csww.workers by name select * from pending.workers")
-                con.execute("insert into raw_csww.la_level by name select * from incoming_la_level")
-                con.unregister("incoming_la_level")
-                for file, parsed, sha in self._pending.values():
-                    self._record_loaded(file, parsed, sha)
+            con.execute(
+                "update raw_csww.load_history h set status = 'superseded' from incoming_keys k "
+                "where h.la_code = k.la_code and h.collection_year = k.collection_year "
+                "and h.status = 'loaded'"
+            )
+            if worker_rows := self._staged_rows(batch):
+                con.execute("insert into raw_csww.workers by name select * from read_parquet(?)", [worker_rows])
+            con.execute("insert into raw_csww.la_level by name select * from incoming_la_level")
+            con.unregister("incoming_la_level")
+            for staged in batch:
+                self._record_loaded(staged.file, staged.outcome, staged.sha256)
             con.execute("commit")
         except Exception:
             con.execute("rollback")
             raise
-        finally:
-            con.execute("drop table if exists pending.workers")
 
     def _record_loaded(self, file: ReturnFile, parsed: ParseOutcome, sha: str) -> None:
         header = parsed.header
