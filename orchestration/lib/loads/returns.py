@@ -2,8 +2,9 @@
 
 A file is parsed in a stream into a Parquet file of its rows in a staging folder, checked by the
 return rules and by the Great Expectations suites of the raw tables, and only then loaded into
-`raw_csww` in one transaction that replaces its LA-year. A file that fails is quarantined with a report for the
-council and the warehouse keeps whatever it held for that LA-year before. Reloading the same bytes
+`raw_csww`, a batch of whole returns per transaction, each replacing its LA-year. A file that fails
+is quarantined with a report for the council and the warehouse keeps whatever it held for that
+LA-year before. Reloading the same bytes
 is a no-op; a resubmission (new bytes) supersedes the earlier file and the load history keeps both.
 """
 
@@ -28,7 +29,7 @@ from orchestration.lib.csww.issues import Issue, format_report_text, issue_count
 from orchestration.lib.csww.parser import WORKER_SCHEMA, ParseOutcome, parse_return
 from orchestration.lib.expectations import SuiteOutcome, Validator, columns_used, merge_outcomes
 from orchestration.lib.pseudonym import Pseudonymiser
-from orchestration.lib.warehouse import ensure_schemas, file_sha256, table_exists
+from orchestration.lib.warehouse import ensure_schemas, file_sha256
 
 Progress = Callable[[str], None]
 
@@ -217,7 +218,7 @@ class _ParseJob:
 
 @dataclass(frozen=True)
 class _Staged:
-    """A return that passed the rules, waiting for the table checks: its rows are in `rows`."""
+    """A parsed return; if it passed the rules, it waits here for the table checks, rows in `rows`."""
 
     file: ReturnFile
     outcome: ParseOutcome
@@ -225,14 +226,7 @@ class _Staged:
     rows: Path | None
 
 
-@dataclass
-class _Parsed:
-    job: _ParseJob
-    outcome: ParseOutcome
-    has_rows: bool
-
-
-def _parse_to_parquet(job: _ParseJob) -> _Parsed:
+def _parse_to_parquet(job: _ParseJob) -> _Staged:
     """Parse one return (in a worker process) into a Parquet file of its rows, batch by batch."""
     writer: pq.ParquetWriter | None = None
 
@@ -256,10 +250,11 @@ def _parse_to_parquet(job: _ParseJob) -> _Parsed:
             writer.close()
     if not outcome.ok:
         job.parquet.unlink(missing_ok=True)
-    return _Parsed(job, outcome, has_rows=writer is not None and outcome.ok)
+    rows = job.parquet if writer is not None and outcome.ok else None
+    return _Staged(job.file, outcome, job.sha256, rows)
 
 
-def _parse_all(jobs: list[_ParseJob]) -> Iterator[_Parsed]:
+def _parse_all(jobs: list[_ParseJob]) -> Iterator[_Staged]:
     if len(jobs) < PARALLEL_FROM_FILES:
         yield from map(_parse_to_parquet, jobs)
         return
@@ -270,7 +265,7 @@ def _parse_all(jobs: list[_ParseJob]) -> Iterator[_Parsed]:
 
 
 class ReturnLoader:
-    """Loads a set of return files in one transaction per run, quarantining the bad ones."""
+    """Loads a set of return files, quarantining the bad ones and replacing each good one's LA-year."""
 
     def __init__(
         self,
@@ -324,13 +319,11 @@ class ReturnLoader:
 
     def _stage(self, jobs: list[_ParseJob]) -> None:
         """Parse every changed file into its own Parquet file; quarantine those that break the rules."""
-        for index, parsed in enumerate(_parse_all(jobs), start=1):
-            job = parsed.job
-            if parsed.outcome.ok:
-                rows = job.parquet if parsed.has_rows else None
-                self._pending[job.file.partition] = _Staged(job.file, parsed.outcome, job.sha256, rows)
+        for index, staged in enumerate(_parse_all(jobs), start=1):
+            if staged.outcome.ok:
+                self._pending[staged.file.partition] = staged
             else:
-                self._quarantine(job.file, job.sha256, parsed.outcome.issues, parsed.outcome)
+                self._quarantine(staged.file, staged.sha256, staged.outcome.issues, staged.outcome)
             if index % 100 == 0 or index == len(jobs):
                 self.progress(f"returns: {index}/{len(jobs)} files parsed")
 
@@ -473,7 +466,7 @@ class ReturnLoader:
 
     def _record_superseded(self, file: ReturnFile) -> None:
         sha = file_sha256(file.path)
-        message = "an newer file for the same LA and year sits in the same folder"
+        message = "a newer file for the same LA and year sits in the same folder"
         self._history(file, sha, "superseded", 0, 0, 0, None, message)
         self.summary.outcomes.append(FileOutcome(file, "superseded", sha, message=message))
 
@@ -555,7 +548,3 @@ def _suite_issue(file: ReturnFile, result, row: dict) -> Issue:
         message=f"The loaded table failed a warehouse check: {result.describe()}",
         severity="error",
     )
-
-
-def has_loaded_data(con: duckdb.DuckDBPyConnection) -> bool:
-    return table_exists(con, "raw_csww", "returns")
