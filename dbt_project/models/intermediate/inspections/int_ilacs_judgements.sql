@@ -1,6 +1,7 @@
--- Every graded ILACS inspection once, keyed by DfE old LA code. The history and the latest-snapshot
--- files overlap; the history row is kept because it also says the inspection type. Ofsted keys LAs by ONS code, which maps
--- to the old code through DfE's LA list (terminated LAs included).
+-- Every graded ILACS inspection once, keyed by DfE old LA code. The history and the
+-- latest-snapshot files overlap; the history row is kept because it also says the inspection
+-- type. Ofsted keys LAs by ONS code, which maps to the old code through DfE's LA list
+-- (terminated LAs included).
 with
 
 inspections as (
