@@ -181,7 +181,9 @@ def test_the_sensor_picks_up_a_new_file_and_republishes(generated: Path) -> None
     instance = dg.DagsterInstance.get()
     sensor = defs.resolve_sensor_def("landing_zone_sensor")
     with dg.build_sensor_context(instance=instance) as context:
-        settled = sensor(context)  # the first look records what is already there
+        settled = sensor(context)  # the first look sees every file as new: one full rebuild
+    [first_look] = settled.run_requests
+    assert first_look.job_name == "full_rebuild"
     new_file = paths.returns_dir() / "301" / "2024" / "csww_2024.xml"
     new_file.parent.mkdir(parents=True)
     shutil.copy(generated / "301" / "2024" / "csww_2024.xml", new_file)

@@ -83,7 +83,7 @@ def _return_partition(relative: str) -> tuple[str, int] | None:
 
 @dg.sensor(
     name="landing_zone_sensor",
-    jobs=[republish_returns, refresh_published_sources],
+    jobs=[full_rebuild, republish_returns, refresh_published_sources],
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Notices new or changed files in the landing zone, loads only those and republishes.",
@@ -104,7 +104,11 @@ def landing_zone_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult 
 
     existing_years = context.instance.get_dynamic_partitions(COLLECTION_YEARS.name)
     new_years = sorted({str(year) for _, year in partitions} - set(existing_years))
-    requests = []
+    # One run per tick, so loads never race: returns and published files changed together (a first
+    # look at a landing zone, say) are loaded by one full-rebuild run over the changed LA-years.
+    published_changes = [f"{c}={current[c]}" for c in changed if c.startswith(("dfe/", "ofsted/"))]
+    return_changes = [f"{c}={current[c]}" for c in changed if c.startswith("returns/")]
+    request = None
     if partitions:
         # Dagster orders multi-partition keys LA first, then years in the order they were added.
         la_order = {la: index for index, la in enumerate(sorted(known_las))}
@@ -113,21 +117,19 @@ def landing_zone_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult 
             str(partition_key(la, year))
             for la, year in sorted(partitions, key=lambda p: (la_order[p[0]], year_order[str(p[1])]))
         ]
-        requests.append(
-            dg.RunRequest(
-                job_name=republish_returns.name,
-                run_key=_run_key("returns", [f"{c}={current[c]}" for c in changed if c.startswith("returns/")]),
-                partition_key=ordered[0] if len(ordered) == 1 else None,
-                tags=range_tags(ordered) if len(ordered) > 1 else {},
-            )
+        job = full_rebuild if published_changes else republish_returns
+        request = dg.RunRequest(
+            job_name=job.name,
+            run_key=_run_key(job.name, return_changes + published_changes),
+            partition_key=ordered[0] if len(ordered) == 1 else None,
+            tags=range_tags(ordered) if len(ordered) > 1 else {},
         )
-    published_changes = [f"{c}={current[c]}" for c in changed if c.startswith(("dfe/", "ofsted/"))]
-    if published_changes:
-        requests.append(
-            dg.RunRequest(job_name=refresh_published_sources.name, run_key=_run_key("published", published_changes))
+    elif published_changes:
+        request = dg.RunRequest(
+            job_name=refresh_published_sources.name, run_key=_run_key("published", published_changes)
         )
     return dg.SensorResult(
-        run_requests=requests,
+        run_requests=[request] if request else [],
         dynamic_partitions_requests=[COLLECTION_YEARS.build_add_request(new_years)] if new_years else [],
         cursor=json.dumps(current, sort_keys=True),
     )
