@@ -48,7 +48,7 @@ class ExpectationOutcome:
         target = f" on {self.column}" if self.column else ""
         if self.error:
             return f"{self.expectation}{target} could not be evaluated ({self.error}); the suite needs fixing."
-        examples = ", ".join(repr(v) for v in self.unexpected_examples[:5])
+        examples = ", ".join(_readable(v) for v in self.unexpected_examples[:5])
         detail = f"{self.unexpected_count} unexpected" + (f" (e.g. {examples})" if examples else "")
         return f"{self.expectation}{target}: {detail}. Why it matters: {self.why}"
 
@@ -75,6 +75,13 @@ class SuiteOutcome:
     def passed(self) -> bool:
         """True when nothing blocking failed (warnings may still be present)."""
         return not self.blocking_failures
+
+
+def _readable(value: Any) -> str:
+    """An example value as a person reads it: 436.9, not 436.88735935266766 or np.float64(436.9)."""
+    if isinstance(value, float) or type(value).__name__.startswith(("float", "int")):
+        return f"{float(value):.10g}" if float(value).is_integer() else f"{float(value):.2f}"
+    return repr(value)
 
 
 def merge_outcomes(outcomes: Iterable[SuiteOutcome]) -> SuiteOutcome:

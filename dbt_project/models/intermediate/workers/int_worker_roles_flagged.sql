@@ -38,18 +38,7 @@ flagged as (
 
 final as (
     select
-        la_code,
-        collection_year,
-        record_number,
-        swe_pseudonym,
-        is_agency,
-        fte,
-        fte30,
-        cases30,
-        working_days_lost,
-        org_role,
-        is_in_post,
-        is_absent_at_30_sept,
+        * exclude (has_ended_in_year, has_started_in_year),
         not is_agency and has_ended_in_year as is_leaver,
         not is_agency and has_started_in_year as is_starter,
         is_in_post and coalesce(cases30, 0) > 0 as is_case_holder
