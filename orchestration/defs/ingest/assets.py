@@ -37,7 +37,8 @@ RULES_CHECK = "return_rules"
     kinds={"duckdb", "xml"},
     description="Council CSWW returns loaded into raw_csww: workers (one row per worker-role, SWENo "
     "pseudonymised), la_level (vacancies, agency cover), returns (the LA-years loaded now) and load_history "
-    "(every attempt). The four tables are written in one transaction per run, so they are one asset.",
+    "(every attempt). The loader writes the four together, each LA-year replaced atomically, so they are "
+    "one asset.",
     check_specs=[
         dg.AssetCheckSpec(
             RULES_CHECK,
@@ -147,7 +148,15 @@ def build_published_file_asset(source: PublishedSource) -> dg.AssetsDefinition:
         kinds={"duckdb", "csv"},
         description=f"{source.name}: published files from the landing zone, each loaded only after it "
         "passes its column map and its Great Expectations suite.",
-        check_specs=[dg.AssetCheckSpec(source.suite, asset=key, description=f"GE suite {source.suite} on each file.")],
+        check_specs=[
+            dg.AssetCheckSpec(
+                source.suite,
+                asset=key,
+                blocking=True,
+                description=f"GE suite {source.suite} on each file; refused files are quarantined. "
+                "Blocks only if no rows at all remain for this source.",
+            )
+        ],
         pool="warehouse",
     )
     def _load(context: dg.AssetExecutionContext):
