@@ -11,6 +11,9 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+# Reference data shipped with the project (LA codes, neighbours, column maps): read by dbt as seeds
+# and by the Python loaders and generator directly.
+REFERENCE_SEEDS_DIR = DBT_PROJECT_DIR / "seeds" / "reference"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations" / "suites"
 
 

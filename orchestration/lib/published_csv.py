@@ -16,9 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from orchestration.lib.paths import DBT_PROJECT_DIR, PROJECT_ROOT
-
-SEEDS_DIR = DBT_PROJECT_DIR / "seeds" / "reference"
+from orchestration.lib.paths import PROJECT_ROOT, REFERENCE_SEEDS_DIR
 
 
 class FileRejected(ValueError):
@@ -40,7 +38,7 @@ class ColumnMap:
 
 @cache
 def column_map(seed_name: str) -> ColumnMap:
-    seed_path = SEEDS_DIR / f"{seed_name}.csv"
+    seed_path = REFERENCE_SEEDS_DIR / f"{seed_name}.csv"
     with seed_path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     ordered = list(dict.fromkeys(row["standard_column"] for row in rows))

@@ -9,9 +9,9 @@ import csv
 
 import dagster as dg
 
-from orchestration.lib.paths import DBT_PROJECT_DIR
+from orchestration.lib.paths import REFERENCE_SEEDS_DIR
 
-LA_CODES_SEED = DBT_PROJECT_DIR / "seeds" / "reference" / "las.csv"
+LA_CODES_SEED = REFERENCE_SEEDS_DIR / "las.csv"
 COLLECTION_YEARS = dg.DynamicPartitionsDefinition(name="collection_year")
 
 

@@ -21,7 +21,7 @@ MEASURES = COUNTS + tuple(RATES)
 
 
 def _seed_path(name: str) -> Path:
-    return paths.DBT_PROJECT_DIR / "seeds" / "reference" / f"{name}.csv"
+    return paths.REFERENCE_SEEDS_DIR / f"{name}.csv"
 
 
 def _read_seed(name: str) -> list[dict[str, str]]:
