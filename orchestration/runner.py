@@ -118,9 +118,10 @@ class RunReport:
         else:
             lines.append("Not published: the previously published files are unchanged.")
             lines.extend(f"  because {reason}" for reason in self.failures or ["the run did not reach publishing"])
-        quarantine = paths.quarantine_dir()
-        if returns.get("files_quarantined"):
-            lines.append(f"Reports for quarantined files are under {quarantine}.")
+        if any(load.get("files_quarantined") for load in self.loads.values()):
+            lines.append(
+                f"Quarantined files, each with a report saying what to fix, are under {paths.quarantine_dir()}."
+            )
         lines.append(f"Finished in {self.seconds:.0f} s." + (f" Full log: {self.log_file}" if self.log_file else ""))
         return "\n".join(lines)
 

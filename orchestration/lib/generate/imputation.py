@@ -20,7 +20,6 @@ from orchestration.lib.generate.release import Release
 SHARING_SYMBOLS = {"u", "c"}
 LOW = "low"
 LOW_VALUE = 0.02
-NOT_APPLICABLE = "z"
 RESIDUAL_NOISE = 0.5
 """Sums of rounded published counts drift up to ~0.3 from the published total; less is not a value."""
 
