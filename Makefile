@@ -39,8 +39,8 @@ bench: install
 	$(BIN)/python -m orchestration.bench
 
 lint: install
-	$(BIN)/ruff check orchestration tests
-	$(BIN)/ruff format --check orchestration tests
+	$(BIN)/ruff check orchestration synthetic tests
+	$(BIN)/ruff format --check orchestration synthetic tests
 	$(BIN)/sqlfluff lint dbt_project
 
 clean:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 def _generate(args: argparse.Namespace) -> int:
     from orchestration.lib import paths
-    from orchestration.lib.generate import generate_returns
+    from synthetic import generate_returns
 
     summary = generate_returns(
         out_dir=Path(args.out) if args.out else paths.returns_dir(),
@@ -55,14 +55,14 @@ def _dev(args: argparse.Namespace) -> int:
 
 
 def _rollback(args: argparse.Namespace) -> int:
-    from orchestration.lib import publish
+    from orchestration.lib.publish import publication
 
     try:
-        publication = publish.rollback()
-    except publish.PublishError as exc:
+        restored = publication.rollback()
+    except publication.PublishError as exc:
         print(exc, file=sys.stderr)
         return 1
-    print(f"Published version is now {publication.version} (published {publication.manifest.get('published_at')}).")
+    print(f"Published version is now {restored.version} (published {restored.manifest.get('published_at')}).")
     return 0
 
 
@@ -70,13 +70,14 @@ def _docs(args: argparse.Namespace) -> int:
     import subprocess
 
     from orchestration import runner
-    from orchestration.lib import dbt, paths
+    from orchestration.lib import paths
+    from orchestration.lib.transform import dbt_project
 
     runner.prepare_environment()
     target = paths.data_dir() / "dbt_docs"
     subprocess.run(
         [
-            str(dbt.DBT_EXECUTABLE),
+            str(dbt_project.DBT_EXECUTABLE),
             "docs",
             "generate",
             "--static",
@@ -94,7 +95,7 @@ def _docs(args: argparse.Namespace) -> int:
 
 
 def _extract(args: argparse.Namespace) -> int:
-    from orchestration.lib import packs
+    from orchestration.lib.publish import packs
 
     try:
         written = packs.write_pack(args.la, year=args.year, fmt=args.format, out=Path(args.out) if args.out else None)

@@ -44,9 +44,10 @@ python_logs:
 
 def prepare_environment() -> Path:
     """Dagster home, telemetry off, dbt manifest and pseudonym key: everything a run needs."""
-    from orchestration.lib import dbt, warehouse
-    from orchestration.lib.loads.returns import ensure_tables
-    from orchestration.lib.pseudonym import ensure_local_key
+    from orchestration.lib import warehouse
+    from orchestration.lib.load.pseudonym import ensure_local_key
+    from orchestration.lib.load.returns import ensure_tables
+    from orchestration.lib.transform import dbt_project
 
     home = paths.dagster_home()
     home.mkdir(parents=True, exist_ok=True)
@@ -57,8 +58,8 @@ def prepare_environment() -> Path:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     ensure_local_key()
-    dbt.ensure_manifest()
-    dbt.apply_dbt_environment()
+    dbt_project.ensure_manifest()
+    dbt_project.apply_dbt_environment()
     with warehouse.connect() as con:
         # dbt reads the return tables even before the first return arrives.
         ensure_tables(con)

@@ -24,7 +24,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 @pytest.fixture(scope="session", autouse=True)
 def dbt_manifest() -> None:
     """`@dbt_assets` needs the manifest at import time: parse once per session."""
-    from orchestration.lib.dbt import ensure_manifest
+    from orchestration.lib.transform.dbt_project import ensure_manifest
 
     ensure_manifest()
 

@@ -10,7 +10,7 @@ from functools import cache
 import dagster as dg
 
 from orchestration.lib import paths
-from orchestration.lib.expectations import SuiteOutcome, Validator
+from orchestration.lib.checks.expectations import SuiteOutcome, Validator
 
 
 @cache

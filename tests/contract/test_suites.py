@@ -6,11 +6,12 @@ import json
 
 import pytest
 
-from orchestration.lib import expectations, paths
-from orchestration.lib.csww import spec
-from orchestration.lib.loads.published import PUBLISHED_SOURCES
-from orchestration.lib.loads.returns import LA_LEVEL_SUITE, WORKERS_SUITE
-from orchestration.lib.publish import PUBLISHED_TABLES
+from orchestration.lib import paths
+from orchestration.lib.checks import expectations
+from orchestration.lib.load.published import PUBLISHED_SOURCES
+from orchestration.lib.load.returns import LA_LEVEL_SUITE, WORKERS_SUITE
+from orchestration.lib.publish.publication import PUBLISHED_TABLES
+from orchestration.lib.sources.csww import spec
 
 SUITES = expectations.suite_names()
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import duckdb
 
 from orchestration import runner
-from orchestration.lib import paths, publish
+from orchestration.lib import paths
+from orchestration.lib.publish import publication
 
 
 def run_pipeline(job: str = "full_rebuild", partition_key: str | None = None) -> runner.RunReport:
@@ -26,11 +27,11 @@ def published_files() -> dict[str, str]:
 
 def published_tables(database: Path | None = None) -> dict[str, list[tuple]]:
     """Every published table's rows, in their published order."""
-    target = database or paths.published_dir() / publish.PUBLISHED_DB_NAME
+    target = database or paths.published_dir() / publication.PUBLISHED_DB_NAME
     with duckdb.connect(str(target), read_only=True) as con:
-        return {table: con.execute(f"select * from {table}").fetchall() for table in publish.PUBLISHED_TABLES}
+        return {table: con.execute(f"select * from {table}").fetchall() for table in publication.PUBLISHED_TABLES}
 
 
 def query_published(sql: str) -> list[tuple]:
-    with duckdb.connect(str(paths.published_dir() / publish.PUBLISHED_DB_NAME), read_only=True) as con:
+    with duckdb.connect(str(paths.published_dir() / publication.PUBLISHED_DB_NAME), read_only=True) as con:
         return con.execute(sql).fetchall()

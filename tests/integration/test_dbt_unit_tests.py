@@ -11,7 +11,8 @@ import subprocess
 
 import pytest
 
-from orchestration.lib import dbt, paths
+from orchestration.lib import paths
+from orchestration.lib.transform import dbt_project
 from tests.integration.helpers import run_pipeline
 
 
@@ -19,9 +20,9 @@ from tests.integration.helpers import run_pipeline
 def test_dbt_unit_tests_pass() -> None:
     assert run_pipeline().succeeded
     result = subprocess.run(
-        [str(dbt.DBT_EXECUTABLE), "test", "--select", "test_type:unit", "--project-dir", str(paths.DBT_PROJECT_DIR),
-         "--profiles-dir", str(paths.DBT_PROJECT_DIR)],
-        env={**os.environ, **dbt.dbt_environment()},
+        [str(dbt_project.DBT_EXECUTABLE), "test", "--select", "test_type:unit",
+         "--project-dir", str(paths.DBT_PROJECT_DIR), "--profiles-dir", str(paths.DBT_PROJECT_DIR)],
+        env={**os.environ, **dbt_project.dbt_environment()},
         capture_output=True,
         text=True,
     )  # fmt: skip

@@ -22,7 +22,8 @@ import openpyxl
 import pytest
 
 from orchestration import cli
-from orchestration.lib import paths, publish
+from orchestration.lib import paths
+from orchestration.lib.publish import publication
 from tests.conftest import TEST_PSEUDONYM_KEY
 from tests.integration.helpers import run_pipeline
 
@@ -53,7 +54,7 @@ COUNTS = (
 )
 WHOLE = {"inpost_headcount", "starters_headcount", "leavers_headcount", "agency_headcount", "cases"}
 RATES = set(BENCHMARKED) - {"caseload_fte"}
-# Headcounts each figure describes (docs in orchestration/lib/packs/suppression.py), restated.
+# Headcounts each figure describes (docs in orchestration/lib/publish/packs/suppression.py), restated.
 PEOPLE = {
     "inpost_fte": ["inpost_headcount"],
     "inpost_headcount": ["inpost_headcount"],
@@ -116,7 +117,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         patch.setenv("WORKFORCE_PSEUDONYM_KEY", TEST_PSEUDONYM_KEY)
         report = run_pipeline()
         assert report.succeeded, report.describe()
-        yield data / "published" / publish.PUBLISHED_DB_NAME
+        yield data / "published" / publication.PUBLISHED_DB_NAME
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from orchestration.lib import dfe_release, paths, warehouse
-from orchestration.lib.generate import generate_returns
+from orchestration.lib import paths, warehouse
+from orchestration.lib.sources import dfe_release
+from synthetic import generate_returns
 from tests.integration.helpers import published_tables, query_published, run_pipeline
 
 # Reorganised (Dorset 838 from 2019), suppressed in the release (Westminster 213 and Birmingham 330

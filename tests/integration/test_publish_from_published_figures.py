@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.lib import paths, publish
+from orchestration.lib import paths
+from orchestration.lib.publish import publication
 from tests.integration.helpers import published_files, published_tables, query_published, run_pipeline
 
 pytestmark = pytest.mark.usefixtures("workspace")
@@ -44,18 +45,18 @@ def test_a_clean_run_publishes_every_table_read_only_with_a_manifest() -> None:
     assert report.published_version
     folder = paths.published_dir()
     assert folder.is_symlink()
-    for table in publish.PUBLISHED_TABLES:
+    for table in publication.PUBLISHED_TABLES:
         assert (folder / f"{table}.parquet").exists()
-    database = folder / publish.PUBLISHED_DB_NAME
+    database = folder / publication.PUBLISHED_DB_NAME
     assert not database.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH), "published file is writable"
 
     counts = {table: len(rows) for table, rows in published_tables().items()}
     assert counts["fct_workforce_indicators"] > 2000 and counts["dim_local_authorities"] > 150
-    manifest = json.loads((folder / publish.MANIFEST_NAME).read_text())
+    manifest = json.loads((folder / publication.MANIFEST_NAME).read_text())
     assert manifest["tables"] == counts
     assert [r["file"] for r in manifest["inputs"]["dfe_releases"]] == ["csww_indicators_2017_to_2024.csv"]
     assert all(len(r["sha256"]) == 64 for r in manifest["inputs"]["dfe_releases"])
-    assert {c["check"] for c in manifest["checks"]} >= {f"marts__{t}" for t in publish.PUBLISHED_TABLES}
+    assert {c["check"] for c in manifest["checks"]} >= {f"marts__{t}" for t in publication.PUBLISHED_TABLES}
 
     # With no returns, every LA-year is benchmarked from DfE's figures and says so.
     sources = query_published(
@@ -87,26 +88,26 @@ def test_failing_mart_check_leaves_published_files_byte_identical_and_says_why()
 
 def test_republish_keeps_the_previous_version_and_rollback_restores_it() -> None:
     assert run_pipeline().succeeded
-    first = publish.current_version()
+    first = publication.current_version()
     first_rows = published_tables()
     _add_release([_release_row(2025, "301", "Barking and Dagenham", "512.3")])
 
     assert run_pipeline().succeeded
-    second = publish.current_version()
+    second = publication.current_version()
     assert second != first
-    assert publish.read_manifest()["previous_version"] == first
+    assert publication.read_manifest()["previous_version"] == first
     assert query_published(
         "select inpost_fte, source from fct_workforce_indicators where time_period = 2025 and old_la_code = '301'"
     ) == [(512.3, "dfe_published")]
 
-    rolled_back = publish.rollback()
-    assert rolled_back.version == first == publish.current_version()
+    rolled_back = publication.rollback()
+    assert rolled_back.version == first == publication.current_version()
     assert published_tables() == first_rows
 
 
 def test_a_reader_holding_the_published_database_open_survives_a_rebuild(tmp_path: Path) -> None:
     assert run_pipeline().succeeded
-    database = (paths.published_dir() / publish.PUBLISHED_DB_NAME).resolve()
+    database = (paths.published_dir() / publication.PUBLISHED_DB_NAME).resolve()
     reader_log = tmp_path / "reader.log"
     # A separate process opens the published DuckDB read-only and queries it continuously.
     reader = subprocess.Popen(
@@ -137,4 +138,4 @@ def test_a_reader_holding_the_published_database_open_survives_a_rebuild(tmp_pat
         reader.wait()
     counts = reader_log.read_text().split()
     assert len(counts) > 20 and len(set(counts)) == 1, "the reader saw an error or a half-published table"
-    assert (paths.published_dir() / publish.PUBLISHED_DB_NAME).resolve() != database, "a new version was published"
+    assert (paths.published_dir() / publication.PUBLISHED_DB_NAME).resolve() != database, "a new version was published"

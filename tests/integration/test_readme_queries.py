@@ -10,7 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.lib import paths, publish
+from orchestration.lib import paths
+from orchestration.lib.publish import publication
 from tests.integration.helpers import run_pipeline
 
 
@@ -28,7 +29,7 @@ def test_every_readme_query_runs_on_the_published_tables(workspace: Path, monkey
     assert run_pipeline().succeeded
     monkeypatch.chdir(workspace)  # the README's relative paths start at the project folder: data/published/…
     assert Path("data/published").resolve() == paths.published_dir().resolve()
-    con = duckdb.connect(os.path.join("data", "published", publish.PUBLISHED_DB_NAME), read_only=True)
+    con = duckdb.connect(os.path.join("data", "published", publication.PUBLISHED_DB_NAME), read_only=True)
     results = [con.execute(query).fetchall() for query in readme_queries()]
     turnover, agency, by_judgement, regions = results
     assert [row[0] for row in turnover] == list(range(2017, 2025))

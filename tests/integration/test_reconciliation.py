@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from orchestration.lib import paths
-from orchestration.lib.generate import generate_returns
+from synthetic import generate_returns
 from tests.integration.helpers import query_published, run_pipeline
 
 YEARS = [2019, 2024]  # a year with no DfE exclusions, and the leap year with the most

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from orchestration.lib import paths, warehouse
-from orchestration.lib.expectations import Validator
-from orchestration.lib.generate import generate_returns
-from orchestration.lib.loads.returns import LoadSummary, ReturnLoader, discover_returns, newest_per_partition
+from orchestration.lib.checks.expectations import Validator
+from orchestration.lib.load.returns import LoadSummary, ReturnLoader, discover_returns, newest_per_partition
+from synthetic import generate_returns
 from tests.conftest import TEST_PSEUDONYM_KEY
 
 SAMPLE = paths.PROJECT_ROOT / "tests" / "fixtures" / "returns" / "social_work_workforce_2022_sample.xml"

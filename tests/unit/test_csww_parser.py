@@ -21,16 +21,16 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from orchestration.lib.csww import spec
-from orchestration.lib.csww.issues import format_report_text, write_report_csv
-from orchestration.lib.csww.parser import (
+from orchestration.lib.load.pseudonym import Pseudonymiser
+from orchestration.lib.sources.csww import spec
+from orchestration.lib.sources.csww.issues import format_report_text, write_report_csv
+from orchestration.lib.sources.csww.parser import (
     LA_LEVEL_KEYS,
     WORKER_COLUMNS,
     WORKER_SCHEMA,
     ParseOutcome,
     parse_return,
 )
-from orchestration.lib.pseudonym import Pseudonymiser
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "returns"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -643,7 +643,7 @@ def test_external_entities_are_refused_never_resolved(tmp_path, doctype):
 
 def test_lxml_itself_is_configured_not_to_resolve_entities(tmp_path, monkeypatch):
     """Defence in depth: even if the DOCTYPE check on the first bytes were bypassed."""
-    from orchestration.lib.csww import parser
+    from orchestration.lib.sources.csww import parser
 
     monkeypatch.setattr(parser, "_read_prolog", lambda handle: parser._Prolog(root="Message"))
     xml = return_xml([worker(QualInst="&xxe;")]).replace("<Message>", XXE_DOCTYPES[0] + "\n<Message>")
@@ -669,8 +669,8 @@ def _run_in_subprocess(path: Path, lea: str, year: int) -> dict:
             status = Path("/proc/self/status").read_text()
             return int(next(l for l in status.splitlines() if l.startswith("VmHWM")).split()[1]) / 1024
 
-        from orchestration.lib.csww.parser import parse_return
-        from orchestration.lib.pseudonym import Pseudonymiser
+        from orchestration.lib.sources.csww.parser import parse_return
+        from orchestration.lib.load.pseudonym import Pseudonymiser
         rows = 0
         def consume(batch):
             global rows

@@ -11,8 +11,8 @@ import datetime as dt
 
 import pytest
 
-from orchestration.lib.csww import rules, spec
-from orchestration.lib.csww.issues import (
+from orchestration.lib.sources.csww import rules, spec
+from orchestration.lib.sources.csww.issues import (
     Issue,
     IssueLog,
     format_report_text,

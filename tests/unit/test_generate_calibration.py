@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 
 from orchestration.lib import paths
-from orchestration.lib.generate.allocation import allocate, feasible_point
-from orchestration.lib.generate.calibration import calibrate, with_units
-from orchestration.lib.generate.group_checks import GROUP_COUNT_TOLERANCE, YearChecks
-from orchestration.lib.generate.group_fitting import FITTED, carried, count_room, fit_group_totals
-from orchestration.lib.generate.imputation import FilledFigures, fill_suppressed
-from orchestration.lib.generate.measures import COUNT_UNITS, COUNTS, RATES
-from orchestration.lib.generate.release import Release, load_release
+from synthetic.allocation import allocate, feasible_point
+from synthetic.calibration import calibrate, with_units
+from synthetic.group_checks import GROUP_COUNT_TOLERANCE, YearChecks
+from synthetic.group_fitting import FITTED, carried, count_room, fit_group_totals
+from synthetic.imputation import FilledFigures, fill_suppressed
+from synthetic.measures import COUNT_UNITS, COUNTS, RATES
+from synthetic.release import Release, load_release
 
 
 @pytest.fixture(scope="module")

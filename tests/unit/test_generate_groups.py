@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from orchestration.lib import paths
-from orchestration.lib.generate import generate_returns
-from orchestration.lib.generate.group_exceptions import group_total_exceptions
+from synthetic import generate_returns
+from synthetic.group_exceptions import group_total_exceptions
 from tests.unit.test_generate_support import (
     aggregate,
     calibration_misses,

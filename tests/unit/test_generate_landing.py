@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.lib import paths
-from orchestration.lib.generate import generate_returns
+from synthetic import generate_returns
 from tests.unit.test_generate_support import aggregate, parse_return, return_rule_breaks
 
 REAL_RELEASES = paths.PROJECT_ROOT / "raw" / "dfe" / "csww_indicators"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.lib import paths
-from orchestration.lib.generate import generate_returns
+from synthetic import generate_returns
 from tests.unit.test_generate_support import (
     ParsedReturn,
     aggregate,

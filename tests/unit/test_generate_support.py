@@ -16,7 +16,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from orchestration.lib.csww import spec
+from orchestration.lib.sources.csww import spec
 
 RATE_TOLERANCE = Decimal("0.05")
 SWE_PATTERN = re.compile(r"[A-Za-z]{2}\d{10}")

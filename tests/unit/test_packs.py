@@ -8,12 +8,12 @@ from types import SimpleNamespace
 import duckdb
 import pytest
 
-from orchestration.lib.packs import default_path
-from orchestration.lib.packs.format import change_text, value_text
-from orchestration.lib.packs.lookup import PackError, choose_year, councils, predecessors, resolve
-from orchestration.lib.packs.model import YearSource, load_measures
-from orchestration.lib.packs.notes import source_flags
-from orchestration.lib.packs.suppression import PEOPLE_BASES, is_small
+from orchestration.lib.publish.packs import default_path
+from orchestration.lib.publish.packs.format import change_text, value_text
+from orchestration.lib.publish.packs.lookup import PackError, choose_year, councils, predecessors, resolve
+from orchestration.lib.publish.packs.model import YearSource, load_measures
+from orchestration.lib.publish.packs.notes import source_flags
+from orchestration.lib.publish.packs.suppression import PEOPLE_BASES, is_small
 
 # A few rows of dim_local_authorities: code, name, ONS code, status, joint units, predecessors, successors.
 COUNCILS = [

@@ -9,7 +9,7 @@ import stat
 import pytest
 
 from orchestration.lib import paths
-from orchestration.lib.pseudonym import (
+from orchestration.lib.load.pseudonym import (
     KEY_ENV,
     Pseudonymiser,
     PseudonymKeyError,

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.lib import dfe_release
-from orchestration.lib.loads.published import OFSTED_INSPECTIONS
-from orchestration.lib.published_csv import FileRejected
+from orchestration.lib.load.published import OFSTED_INSPECTIONS
+from orchestration.lib.sources import dfe_release
+from orchestration.lib.sources.published_csv import FileRejected
 
 RELEASE = Path(__file__).resolve().parents[2] / "raw" / "dfe" / "csww_indicators" / "csww_indicators_2017_to_2024.csv"
 

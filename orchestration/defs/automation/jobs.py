@@ -17,7 +17,7 @@ from orchestration.defs.ingest.partitions import COLLECTION_YEARS, RETURN_PARTIT
 from orchestration.defs.publish.assets import published_benchmarks
 from orchestration.defs.transform.assets import workforce_dbt
 from orchestration.lib import paths
-from orchestration.lib.loads.returns import discover_returns
+from orchestration.lib.load.returns import discover_returns
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"

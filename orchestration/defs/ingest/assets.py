@@ -13,8 +13,9 @@ import dagster as dg
 from orchestration.defs.ingest.partitions import RETURN_PARTITIONS, split_key
 from orchestration.defs.validation import suite_check_result, validator_for_run
 from orchestration.lib import paths, warehouse
-from orchestration.lib.loads.published import PUBLISHED_SOURCES, PublishedSource, load_published
-from orchestration.lib.loads.returns import (
+from orchestration.lib.load.pseudonym import load_key
+from orchestration.lib.load.published import PUBLISHED_SOURCES, PublishedSource, load_published
+from orchestration.lib.load.returns import (
     LA_LEVEL_SUITE,
     WORKERS_SUITE,
     LoadSummary,
@@ -22,7 +23,6 @@ from orchestration.lib.loads.returns import (
     discover_returns,
     newest_per_partition,
 )
-from orchestration.lib.pseudonym import load_key
 
 log = logging.getLogger("workforce")
 

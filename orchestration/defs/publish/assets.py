@@ -10,7 +10,8 @@ from typing import Any
 import dagster as dg
 
 from orchestration.defs.validation import suite_check_result, validator_for_run
-from orchestration.lib import publish, warehouse
+from orchestration.lib import warehouse
+from orchestration.lib.publish import publication
 
 log = logging.getLogger("workforce")
 
@@ -52,31 +53,31 @@ def build_mart_check(table: str) -> dg.AssetChecksDefinition:
     return _check
 
 
-mart_checks = [build_mart_check(table) for table in publish.PUBLISHED_TABLES]
+mart_checks = [build_mart_check(table) for table in publication.PUBLISHED_TABLES]
 
 
 @dg.asset(
     key="published_benchmarks",
     group_name=PUBLISH_GROUP,
-    deps=[mart_key(table) for table in publish.PUBLISHED_TABLES],
+    deps=[mart_key(table) for table in publication.PUBLISHED_TABLES],
     kinds={"duckdb", "parquet"},
     description="The audited marts as a read-only DuckDB and Parquet files under data/published, "
     "swapped in atomically; the previous version is kept for `workforce rollback`.",
     pool="warehouse",
 )
 def published_benchmarks(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    publication = publish.publish(
+    version = publication.publish(
         run_id=context.run.run_id,
         checks=_run_check_results(context),
         inputs=_inputs(),
     )
-    log.info("published version %s", publication.version)
+    log.info("published version %s", version.version)
     return dg.MaterializeResult(
         metadata={
-            "version": publication.version,
-            "previous_version": str(publication.manifest.get("previous_version")),
-            "folder": dg.MetadataValue.path(str(publication.folder)),
-            **{f"rows_{table}": rows for table, rows in publication.manifest["tables"].items()},
+            "version": version.version,
+            "previous_version": str(version.manifest.get("previous_version")),
+            "folder": dg.MetadataValue.path(str(version.folder)),
+            **{f"rows_{table}": rows for table, rows in version.manifest["tables"].items()},
         }
     )
 

@@ -15,8 +15,8 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 from packaging import version
 
-from orchestration.lib import dbt as dbt_project
 from orchestration.lib import paths
+from orchestration.lib.transform import dbt_project
 
 log = logging.getLogger("workforce")
 

@@ -1,0 +1,284 @@
+"""The pack as one self-contained HTML page: inline CSS and SVG, no scripts, fonts or network.
+
+Every figure cell carries data-year, data-role, data-measure and data-field attributes, so the
+page can be checked (and scraped) figure by figure. It prints on A4 landscape.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from orchestration.lib.publish.packs import charts
+from orchestration.lib.publish.packs.format import BAND_FILLS, change_text, is_missing, value_text
+from orchestration.lib.publish.packs.lookup import year_span
+from orchestration.lib.publish.packs.model import ROLES, TREND_MEASURES, Pack
+from orchestration.lib.publish.packs.notes import FLAGS, ofsted_lines, symbol_key
+
+CSS = """
+@page { size: A4 landscape; margin: 12mm; }
+* { box-sizing: border-box; }
+body { font-family: Arial, Helvetica, "Liberation Sans", sans-serif; color: #1b1b1b; margin: 0 auto;
+  max-width: 1240px; padding: 24px; font-size: 14px; line-height: 1.4; }
+h1 { font-size: 26px; margin: 0 0 4px; }
+h2 { font-size: 19px; margin: 28px 0 8px; border-bottom: 2px solid #0b3c5d; padding-bottom: 4px; }
+h3 { font-size: 15px; margin: 16px 0 6px; }
+.subtitle { font-size: 16px; color: #333; margin: 0 0 6px; }
+.meta { color: #555; font-size: 12.5px; margin: 0; }
+.flags { background: #fff4d6; border-left: 5px solid #e0a800; padding: 8px 14px; margin: 16px 0; }
+.flags ul { margin: 4px 0; padding-left: 18px; }
+.facts { display: grid; grid-template-columns: max-content 1fr; gap: 3px 16px; margin: 0; }
+.facts dt { font-weight: bold; }
+.facts dd { margin: 0; }
+table { border-collapse: collapse; width: 100%; font-size: 13px; }
+th, td { border-bottom: 1px solid #d0d0d0; padding: 5px 7px; vertical-align: top; }
+thead th { background: #0b3c5d; color: #fff; text-align: right; font-weight: bold; vertical-align: bottom; }
+thead th.text, td.text, th.text { text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.symbol { color: #666; font-style: italic; }
+tr.year-previous td { color: #444; background: #f7f7f7; }
+tr.year-current td { border-top: 1px solid #9a9a9a; }
+td.measure { font-weight: bold; }
+td.band { text-align: center; font-weight: bold; }
+.charts { display: grid; grid-template-columns: 1fr 1fr; gap: 18px 28px; }
+figure { margin: 0; break-inside: avoid; page-break-inside: avoid; }
+figcaption { font-size: 12px; color: #444; }
+details { font-size: 12px; margin-top: 2px; }
+details table { font-size: 12px; }
+.key { font-size: 12px; color: #444; margin: 6px 0 0; }
+.notes h3 { margin-top: 14px; }
+.notes ul { margin: 4px 0; padding-left: 18px; }
+.notes li { margin-bottom: 3px; }
+footer { margin-top: 28px; font-size: 12px; color: #555; border-top: 1px solid #ccc; padding-top: 6px; }
+@media print {
+  body { padding: 0; max-width: none; font-size: 11px; }
+  table { font-size: 10.5px; }
+  h2 { break-after: avoid; page-break-after: avoid; }
+  .charts { grid-template-columns: 1fr 1fr 1fr; gap: 8px 16px; }
+  details { display: none; }
+  section.trends, section.notes { break-before: page; page-break-before: always; }
+  section.counts table { break-inside: avoid; page-break-inside: avoid; }
+  thead { display: table-header-group; }
+  tr { break-inside: avoid; page-break-inside: avoid; }
+}
+"""
+
+# Specific enough to colour the previous year's band over its grey row as well.
+BAND_CSS = "\n".join(f"tr td.band-{band} {{ background: #{fill}; }}" for band, fill in BAND_FILLS.items())
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _cell(*, year: int, role: str, measure: str, field: str, text: str, classes: str = "num") -> str:
+    missing = text in ("c", "x", "z", "u", "low")
+    css = f"{classes} symbol" if missing else classes
+    return (
+        f'<td class="{css}" data-year="{year}" data-role="{role}" data-measure="{measure}" '
+        f'data-field="{field}">{_e(text)}</td>'
+    )
+
+
+def write_html(pack: Pack, target: Path) -> Path:
+    target.write_text(render(pack), encoding="utf-8")
+    return target
+
+
+def render(pack: Pack) -> str:
+    title = f"{pack.unit.name}: children's social work workforce, {pack.year}"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en-GB">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title>",
+        f"<style>{CSS}{BAND_CSS}</style>",
+        "</head>",
+        "<body>",
+        _header(pack, title),
+        _flags(pack),
+        _ofsted(pack),
+        _comparison(pack),
+        _counts(pack),
+        _trends(pack),
+        _notes(pack),
+        "<footer>Contains public sector information licensed under the Open Government Licence v3.0. "
+        "Aggregate figures only; no worker-level data.</footer>",
+        "</body>",
+        "</html>",
+    ]
+    return "\n".join(part for part in parts if part) + "\n"
+
+
+def _header(pack: Pack, title: str) -> str:
+    published = f" · published figures version {_e(pack.published_version)}" if pack.published_version else ""
+    return (
+        f"<header><h1>{_e(title)}</h1>"
+        f'<p class="subtitle">How {_e(pack.unit.name)} compares with its statistical neighbours, the '
+        f"{_e(pack.region_name)} region and England at 30 September {pack.year}</p>"
+        f'<p class="meta">DfE LA code {_e(pack.unit.code)} · {_e(pack.region_name)}{published}</p></header>'
+    )
+
+
+def _flags(pack: Pack) -> str:
+    flags = [note.text for note in pack.notes if note.section == FLAGS]
+    if not flags:
+        return ""
+    items = "".join(f"<li>{_e(text)}</li>" for text in flags)
+    return f'<section class="flags"><strong>Read with these notes</strong><ul>{items}</ul></section>'
+
+
+def _ofsted(pack: Pack) -> str:
+    rows = "".join(f"<dt>{_e(label)}</dt><dd>{_e(text)}</dd>" for label, text in ofsted_lines(pack))
+    return f'<section class="ofsted"><h2>Ofsted</h2><dl class="facts">{rows}</dl></section>'
+
+
+def _comparison(pack: Pack) -> str:
+    table = pack.comparison()
+    region = _e(pack.region_name)
+    head = (
+        "<thead><tr>"
+        '<th class="text">Measure</th><th>Year</th>'
+        f"<th>{_e(pack.unit.name)}</th><th>Change on previous year</th>"
+        "<th>Statistical neighbours (pooled)</th><th>Neighbours: mean (LAIT)</th>"
+        "<th>Neighbours: median (dashboard)</th><th>Neighbours with a figure</th>"
+        f"<th>{region}</th><th>England</th><th>Rank (1 = best)</th><th>Quartile band (A = best)</th>"
+        "</tr></thead>"
+    )
+    body = []
+    for measure in pack.benchmark_measures:
+        rows = table[table.measure == measure]
+        spec = pack.measures[measure]
+        for position, row in enumerate(rows.itertuples(index=False)):
+            year = row.time_period
+            cells = []
+            if position == 0:
+                cells.append(f'<td class="text measure" rowspan="{len(rows)}">{_e(spec.label)}</td>')
+            cells.append(f'<td class="num">{_e(pack.year_label(year))}</td>')
+            figures = [
+                ("council", "value", value_text(spec, row.value, row.symbol)),
+                ("council", "change_from_previous_year", change_text(spec, row.change_from_previous_year)),
+                ("statistical_neighbours", "value", value_text(spec, row.statistical_neighbours_value)),
+                ("statistical_neighbours", "sn_mean_value", value_text(spec, row.sn_mean_value)),
+                ("statistical_neighbours", "sn_median_value", value_text(spec, row.sn_median_value)),
+                ("statistical_neighbours", "sn_neighbour_count", str(row.sn_neighbour_count)),
+                ("region", "value", value_text(spec, row.region_value)),
+                ("england", "value", value_text(spec, row.england_value)),
+            ]
+            cells += [_cell(year=year, role=r, measure=measure, field=f, text=t) for r, f, t in figures]
+            cells.append(_rank_cell(row, measure))
+            band = row.quartile_band
+            band_text = band or ("not ranked" if spec.polarity == "neutral" else row.symbol)
+            cells.append(
+                _cell(
+                    year=year,
+                    role="council",
+                    measure=measure,
+                    field="quartile_band",
+                    text=band_text,
+                    classes=f"band band-{band}" if band else "band symbol",
+                )
+            )
+            current = "year-current" if year == pack.year else "year-previous"
+            body.append(f'<tr class="{current}">{"".join(cells)}</tr>')
+    key = symbol_key(pack)
+    return (
+        f'<section class="comparison"><h2>How {_e(pack.unit.name)} compares</h2>'
+        f"<table>{head}<tbody>{''.join(body)}</tbody></table>"
+        + (f'<p class="key">{_e(key)}</p>' if key else "")
+        + "</section>"
+    )
+
+
+def _rank_cell(row: object, measure: str) -> str:
+    year = row.time_period
+    attributes = f'data-year="{year}" data-role="council" data-measure="{measure}"'
+    if is_missing(row.rank):
+        # Unranked (a neutral measure) or withheld: the band column says which.
+        return '<td class="num"></td>'
+    return (
+        f'<td class="num"><span {attributes} data-field="rank">{row.rank}</span> of '
+        f'<span {attributes} data-field="ranked_units">{row.ranked_units}</span></td>'
+    )
+
+
+def _trends(pack: Pack) -> str:
+    figures = []
+    for measure in TREND_MEASURES:
+        spec = pack.measures[measure]
+        table = pack.trend(measure)
+        symbols = pack.figures[(pack.figures.measure == measure) & pack.figures.time_period.isin(pack.trend_years)]
+        symbol_of = {(r.time_period, r.role): r.symbol for r in symbols.itertuples(index=False)}
+        head = "".join(f"<th>{_e(charts.series_label(pack, role))}</th>" for role in ROLES)
+        rows = []
+        for year in pack.trend_years:
+            cells = "".join(
+                _cell(
+                    year=year,
+                    role=role,
+                    measure=measure,
+                    field="value",
+                    text=value_text(spec, table.at[year, role], symbol_of.get((year, role), "")),
+                )
+                for role in ROLES
+            )
+            rows.append(f'<tr><td class="num">{year}</td>{cells}</tr>')
+        figures.append(
+            f"<figure>{charts.trend_svg(pack, measure)}"
+            f"<details><summary>Figures behind the chart</summary><table>"
+            f'<thead><tr><th class="text">Year</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody>'
+            "</table></details></figure>"
+        )
+    borrowed = sorted(y for y, s in pack.year_sources.items() if s.area_code != pack.unit.code)
+    caption = ""
+    if borrowed:
+        caption = (
+            f"<p>Open markers: figures of {_e(pack.year_sources[borrowed[0]].area_name)}, the council "
+            f"{_e(pack.unit.name)} replaced, for {year_span(borrowed)}.</p>"
+        )
+    years = year_span(list(pack.trend_years))
+    return (
+        f'<section class="trends"><h2>Trends, {years}</h2>{caption}'
+        "<p>Gaps are figures that are missing or withheld (see the notes).</p>"
+        f'<div class="charts">{"".join(figures)}</div></section>'
+    )
+
+
+def _counts(pack: Pack) -> str:
+    counts = pack.counts()
+    years = pack.comparison_years
+    head = '<th class="text">Count</th>' + "".join(f"<th>{_e(pack.year_label(year))}</th>" for year in years)
+    rows = []
+    for row in counts.to_dict("records"):
+        spec = pack.measures[row["measure"]]
+        cells = "".join(
+            _cell(
+                year=year,
+                role="council",
+                measure=spec.name,
+                field="value",
+                text=value_text(spec, row.get(f"value_{year}"), row.get(f"symbol_{year}", "")),
+            )
+            for year in years
+        )
+        rows.append(f'<tr><td class="text">{_e(spec.label)}</td>{cells}</tr>')
+    return (
+        f'<section class="counts"><h2>Key counts for {_e(pack.unit.name)}</h2>'
+        f'<table style="width:auto; min-width:50%"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody>'
+        "</table></section>"
+    )
+
+
+def _notes(pack: Pack) -> str:
+    sections: dict[str, list[str]] = {}
+    for note in pack.notes:
+        if note.section != FLAGS:
+            term = f"<strong>{_e(note.term)}</strong>: " if note.term else ""
+            sections.setdefault(note.section, []).append(term + _e(note.text))
+    blocks = "".join(
+        f"<h3>{_e(section)}</h3><ul>{''.join(f'<li>{text}</li>' for text in texts)}</ul>"
+        for section, texts in sections.items()
+    )
+    return f'<section class="notes"><h2>Notes</h2>{blocks}</section>'
