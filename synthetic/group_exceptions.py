@@ -87,7 +87,13 @@ class _YearExceptions:
     def suppressed(self, group: Group, measures: tuple[str, ...]) -> list[dict[str, object]]:
         """Every member's imputed value of these counts, with its symbol and whether DfE's totals hold it."""
         return [
-            {"lea": unit, "measure": i.measure, "symbol": i.symbol, "value": i.value, "in_dfe_totals": i.in_dfe_totals}
+            {
+                "old_la_code": unit,
+                "measure": i.measure,
+                "symbol": i.symbol,
+                "value": i.value,
+                "in_dfe_totals": i.in_dfe_totals,
+            }
             for unit in group.members
             for i in self.checks.figures[(unit, self.year)].imputations
             if i.measure in measures
@@ -107,7 +113,7 @@ class _YearExceptions:
         else:
             room = (check.reach[1] - check.reach[0]) / 2 / COUNT_UNITS[measure]
             reason = f"{sums}, more than the members' rounding moves them ({room:g})"
-            reason += _listed(f"{s['lea']} ({s['symbol']}, {s['value']:g})" for s in suppressed)
+            reason += _listed(f"{s['old_la_code']} ({s['symbol']}, {s['value']:g})" for s in suppressed)
         evidence = {"members_value": round(total, 6), "gap": round(published - total, 6), "suppressed": suppressed}
         return self.entry(group, measure, reason, **evidence)
 
@@ -129,8 +135,8 @@ class _YearExceptions:
             reason += f" which gives {_rate_text(lowest)} to {_rate_text(highest)}"
         reason += f", not DfE's {published:.1f}"
         suppressed = self.suppressed(group, rate.counts)
-        reason += _listed(f"{s['lea']} ({s['measure']} {s['symbol']})" for s in suppressed)
-        lacking = tuple(sorted({str(s["lea"]) for s in suppressed if s["symbol"] != LOW}))
+        reason += _listed(f"{s['old_la_code']} ({s['measure']} {s['symbol']})" for s in suppressed)
+        lacking = tuple(sorted({str(s["old_la_code"]) for s in suppressed if s["symbol"] != LOW}))
         without = rate.of(self.generated_sums(group, rate.counts, lacking), self.year) if lacking else None
         if lacking:
             reason += f"; without {', '.join(lacking)} the LA rows give {_rate_text(without)}"

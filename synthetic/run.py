@@ -59,7 +59,7 @@ class GeneratedReturn:
             "calibrated_to_dfe": scale == 1,
             "note": "synthetic data: no real person is described",
             "collection_year": roster.year,
-            "lea": roster.unit,
+            "old_la_code": roster.unit,
             "la_name": row.la_name,
             "dfe_area_code": row.area_code,
             "dfe_release_file": row.release_file,

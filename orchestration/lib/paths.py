@@ -28,7 +28,7 @@ def raw_dir() -> Path:
 
 
 def returns_dir() -> Path:
-    """CSWW returns, one file per LA per collection year: <lea>/<year>/<file>.xml."""
+    """CSWW returns, one file per LA per collection year: <old_la_code>/<year>/<file>.xml."""
     return raw_dir() / "returns"
 
 

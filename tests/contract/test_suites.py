@@ -74,7 +74,7 @@ def test_a_good_frame_passes_and_a_bad_one_fails() -> None:
     validator = expectations.Validator()
     good = pd.DataFrame(
         {
-            "la_code": ["301"],
+            "old_la_code": ["301"],
             "collection_year": [2022],
             "number_of_vacancies": [3.5],
             "no_agency_fte": [1.0],

@@ -53,7 +53,7 @@ def _published_counts(code: str, year: int) -> dict[str, float]:
     return {m: dfe_release.as_number(row[m]) for m in dfe_release.release_columns().measures}
 
 
-def _reaggregate(la_code: str, year: int) -> dict[str, float]:
+def _reaggregate(old_la_code: str, year: int) -> dict[str, float]:
     """docs/measures.md counts from the loaded rows, written here independently of the dbt models."""
     start, census = f"{year - 1}-10-01", f"{year}-09-30"
     in_post = f"(role_end_date is null or role_end_date > '{census}') and coalesce(fte30, 0) > 0"
@@ -69,24 +69,24 @@ def _reaggregate(la_code: str, year: int) -> dict[str, float]:
             count(distinct swe_pseudonym) filter (where agency_worker and {in_post}),
             sum(fte30) filter (where {in_post} and cases30 > 0), sum(cases30) filter (where {in_post} and cases30 > 0),
             sum(working_days_lost) filter (where not agency_worker and {in_post})
-        from raw_csww.workers where la_code = ? and collection_year = ?
+        from raw_csww.workers where old_la_code = ? and collection_year = ?
     """
     names = ["inpost_fte", "inpost_headcount", "starters_fte", "starters_headcount", "leavers_fte",
              "leavers_headcount", "agency_fte", "agency_headcount", "case_holders_fte", "cases",
              "working_days_lost_fte"]  # fmt: skip
     with warehouse.connect(read_only=True) as con:
-        values = dict(zip(names, con.execute(sql, [la_code, year]).fetchone(), strict=True))
+        values = dict(zip(names, con.execute(sql, [old_la_code, year]).fetchone(), strict=True))
         vacancies, cover = con.execute(
             "select number_of_vacancies, no_agency_fte from raw_csww.la_level "
-            "where la_code = ? and collection_year = ?",
-            [la_code, year],
+            "where old_la_code = ? and collection_year = ?",
+            [old_la_code, year],
         ).fetchone()
     return {**values, "vacancy_fte": vacancies, "agency_cover_fte": cover}
 
 
-def _imputed(generated: Path, la_code: str, year: int) -> dict[str, float]:
+def _imputed(generated: Path, old_la_code: str, year: int) -> dict[str, float]:
     """What the generator filled in for the cells DfE suppressed, from the return's sidecar."""
-    sidecar = json.loads((generated / la_code / str(year) / f"csww_{year}.generated.json").read_text())
+    sidecar = json.loads((generated / old_la_code / str(year) / f"csww_{year}.generated.json").read_text())
     return {item["measure"]: item["value"] for item in sidecar["imputed"]}
 
 

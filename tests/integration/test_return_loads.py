@@ -56,10 +56,11 @@ def warehouse_state() -> dict[str, object]:
     with warehouse.connect(read_only=True) as con:
         return {
             "returns": con.execute(
-                "select la_code, collection_year, file_sha256 from raw_csww.returns order by 1, 2"
+                "select old_la_code, collection_year, file_sha256 from raw_csww.returns order by 1, 2"
             ).fetchall(),
             "workers": con.execute(
-                "select la_code, collection_year, count(*), sum(fte) from raw_csww.workers group by 1, 2 order by 1, 2"
+                "select old_la_code, collection_year, count(*), sum(fte) from raw_csww.workers "
+                "group by 1, 2 order by 1, 2"
             ).fetchall(),
             "la_level": con.execute("select * exclude (loaded_at) from raw_csww.la_level order by 1, 2").fetchall(),
         }
@@ -68,7 +69,8 @@ def warehouse_state() -> dict[str, object]:
 def history() -> list[tuple]:
     with warehouse.connect(read_only=True) as con:
         return con.execute(
-            "select la_code, collection_year, status, file_sha256 from raw_csww.load_history order by loaded_at, status"
+            "select old_la_code, collection_year, status, file_sha256 from raw_csww.load_history "
+            "order by loaded_at, status"
         ).fetchall()
 
 

@@ -78,13 +78,13 @@ def worker_xml(fields: dict[str, str | list[str]], *, in_spec_order: bool = True
     return "  <CSWWWorker>\n" + "\n".join(lines) + "\n  </CSWWWorker>\n"
 
 
-def header_xml(year: int = 2022, lea: str = "301", reference_date: str | None = None) -> str:
+def header_xml(year: int = 2022, old_la_code: str = "301", reference_date: str | None = None) -> str:
     reference = reference_date or f"{year}-09-30"
     return (
         "  <Header>\n    <CollectionDetails>\n      <Collection>CSWW</Collection>\n"
         f"      <Year>{year}</Year>\n      <ReferenceDate>{reference}</ReferenceDate>\n"
         "    </CollectionDetails>\n    <Source>\n      <SourceLevel>L</SourceLevel>\n"
-        f"      <LEA>{lea}</LEA>\n      <SoftwareCode>test</SoftwareCode>\n"
+        f"      <LEA>{old_la_code}</LEA>\n      <SoftwareCode>test</SoftwareCode>\n"
         "      <DateTime>2022-10-14T09:30:00</DateTime>\n    </Source>\n  </Header>\n"
     )
 
@@ -116,7 +116,7 @@ def parse(
     tmp_path: Path,
     content: str | bytes,
     *,
-    lea: str | None = "301",
+    old_la_code: str | None = "301",
     year: int | None = 2022,
     batch_size: int = 20_000,
 ) -> tuple[ParseOutcome, pa.Table, list[pa.Table]]:
@@ -125,7 +125,7 @@ def parse(
     batches: list[pa.Table] = []
     outcome = parse_return(
         path,
-        expected_lea=lea,
+        expected_old_la_code=old_la_code,
         expected_year=year,
         pseudonymise=PSEUDONYMISE,
         on_batch=batches.append,
@@ -210,7 +210,7 @@ def test_clean_2022_fixture_loads_with_typed_values():
     batches: list[pa.Table] = []
     outcome = parse_return(
         FIXTURES / "valid_2022.xml",
-        expected_lea="301",
+        expected_old_la_code="301",
         expected_year=2022,
         pseudonymise=PSEUDONYMISE,
         on_batch=batches.append,
@@ -218,7 +218,7 @@ def test_clean_2022_fixture_loads_with_typed_values():
     assert outcome.ok and outcome.issues == []
     assert outcome.workers == 4
     header = outcome.header
-    assert (header.collection, header.year, header.lea) == ("CSWW", 2022, "301")
+    assert (header.collection, header.year, header.old_la_code) == ("CSWW", 2022, "301")
     assert header.reference_date == dt.date(2022, 9, 30)
     assert header.generated_at == dt.datetime(2022, 10, 14, 9, 30)
     assert outcome.la_level["number_of_vacancies"] == 3.5
@@ -247,7 +247,7 @@ def test_clean_2025_fixture_has_pay_flags_and_new_elements():
     batches: list[pa.Table] = []
     outcome = parse_return(
         FIXTURES / "valid_2025.xml",
-        expected_lea="301",
+        expected_old_la_code="301",
         expected_year=2025,
         pseudonymise=PSEUDONYMISE,
         on_batch=batches.append,
@@ -320,14 +320,14 @@ def test_public_sample_report_says_exactly_what_is_wrong():
     batches: list[pa.Table] = []
     outcome = parse_return(
         FIXTURES / "social_work_workforce_2022_sample.xml",
-        expected_lea="301",
+        expected_old_la_code="301",
         expected_year=2022,
         pseudonymise=PSEUDONYMISE,
         on_batch=batches.append,
     )
     assert not outcome.ok
     assert outcome.workers == 30 and sum(b.num_rows for b in batches) == 30
-    assert (outcome.header.lea, outcome.header.year) == ("301", 2022)
+    assert (outcome.header.old_la_code, outcome.header.year) == ("301", 2022)
     assert outcome.la_level["number_of_vacancies"] == 79.68
     actual = {rule: sorted(records) for rule, records in found(outcome).items()}
     assert actual == SAMPLE_EXPECTED
@@ -358,7 +358,7 @@ def test_empty_file(tmp_path, content):
 
 def test_missing_file_is_an_issue_not_an_exception(tmp_path):
     outcome = parse_return(
-        tmp_path / "nope.xml", expected_lea=None, expected_year=None, pseudonymise=str, on_batch=print
+        tmp_path / "nope.xml", expected_old_la_code=None, expected_year=None, pseudonymise=str, on_batch=print
     )
     assert only_issue(outcome).rule == "file-unreadable"
 
@@ -418,10 +418,16 @@ def test_wrong_root(tmp_path, root, shown):
 
 
 def test_header_lea_and_year_differing_from_the_folder_name_both_values(tmp_path):
-    outcome, _, _ = parse(tmp_path, return_xml([worker()], header=header_xml(2021, "302")), lea="301", year=2022)
+    outcome, _, _ = parse(
+        tmp_path, return_xml([worker()], header=header_xml(2021, "302")), old_la_code="301", year=2022
+    )
     assert found(outcome) == {"lea-mismatch": [None], "year-mismatch": [None]}
-    lea, year = outcome.issues
-    assert "LEA 302" in lea.message and "LA 301" in lea.message and "from the Header" in lea.message
+    old_la_code, year = outcome.issues
+    assert (
+        "LEA 302" in old_la_code.message
+        and "LA 301" in old_la_code.message
+        and "from the Header" in old_la_code.message
+    )
     assert "Year 2021" in year.message and "for 2022" in year.message and "from the Header" in year.message
     assert outcome.header.year == 2021, "the Header wins: rules use 2021"
 
@@ -456,7 +462,7 @@ def test_missing_header_falls_back_to_the_folder_year(tmp_path):
 
 
 def test_missing_header_and_no_folder_year_stops_reading(tmp_path):
-    outcome, table, _ = parse(tmp_path, return_xml([worker()], header=""), lea=None, year=None)
+    outcome, table, _ = parse(tmp_path, return_xml([worker()], header=""), old_la_code=None, year=None)
     assert found(outcome) == {"header-missing": [None], "header-year": [None]}
     assert table.num_rows == 0
 
@@ -653,7 +659,7 @@ def test_lxml_itself_is_configured_not_to_resolve_entities(tmp_path, monkeypatch
     assert PASSWD_MARKER not in _everything_said(outcome, table, tmp_path)
 
 
-def _run_in_subprocess(path: Path, lea: str, year: int) -> dict:
+def _run_in_subprocess(path: Path, old_la_code: str, year: int) -> dict:
     """Parse `path` in a fresh interpreter, dropping the batches; report rows, time and peak RSS.
 
     The child reads its own high-water mark (VmHWM): RUSAGE_CHILDREN read here would be the largest
@@ -676,7 +682,7 @@ def _run_in_subprocess(path: Path, lea: str, year: int) -> dict:
             global rows
             rows += batch.num_rows  # then dropped, as the loader does once it has written them
         start = time.perf_counter()
-        outcome = parse_return(Path({str(path)!r}), expected_lea={lea!r}, expected_year={year},
+        outcome = parse_return(Path({str(path)!r}), expected_old_la_code={old_la_code!r}, expected_year={year},
                                pseudonymise=Pseudonymiser(b"k" * 32), on_batch=consume)
         seconds = time.perf_counter() - start
         print(json.dumps({{"ok": outcome.ok, "rows": rows, "seconds": seconds,
@@ -781,7 +787,7 @@ def benchmark(megabytes: int, folder: Path) -> None:
                 element.clear()
 
     def ours() -> None:
-        parse_return(path, expected_lea="301", expected_year=2022, pseudonymise=PSEUDONYMISE, on_batch=len)
+        parse_return(path, expected_old_la_code="301", expected_year=2022, pseudonymise=PSEUDONYMISE, on_batch=len)
 
     timings = {}
     for name, run in (("bare iterparse", bare_iterparse), ("parse_return", ours)):

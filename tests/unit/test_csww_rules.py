@@ -253,8 +253,8 @@ def test_header_lea_and_collection():
 def test_header_versus_folder():
     assert rules.check_expected("301", 2022, "301", 2022) == []
     assert rules.check_expected("301", 2022, None, None) == []
-    lea, year = rules.check_expected("302", 2021, "301", 2022)
-    assert (lea.rule.id, year.rule.id) == ("lea-mismatch", "year-mismatch")
+    old_la_code, year = rules.check_expected("302", 2021, "301", 2022)
+    assert (old_la_code.rule.id, year.rule.id) == ("lea-mismatch", "year-mismatch")
 
 
 def test_header_datetime_is_optional_but_must_be_a_date_time():
@@ -314,7 +314,7 @@ def test_text_report_lists_errors_first_one_line_each():
         _issue(rules.FTE_RANGE, 42, 2, "FTE", "1.4"),
         _issue(rules.NO_WORKERS, None, None),
     ]
-    text = format_report_text("return.xml", {"lea": "301", "year": 2022}, issues, limit=2)
+    text = format_report_text("return.xml", {"old_la_code": "301", "year": 2022}, issues, limit=2)
     lines = text.splitlines()
     assert lines[0] == "CSWW return return.xml: LA 301, collection year 2022"
     assert lines[1].startswith("NOT LOADED: 2 errors, 1 warnings.")

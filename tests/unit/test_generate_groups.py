@@ -52,7 +52,7 @@ def counts(landing: Path) -> dict[int, dict[str, dict[str, Decimal | int]]]:
     found: dict[int, dict[str, dict[str, Decimal | int]]] = {year: {} for year in YEARS}
     for path in sorted(landing.glob("*/*/csww_*.xml")):
         parsed = parse_return(path)
-        found[parsed.year][parsed.lea] = aggregate(parsed)
+        found[parsed.year][parsed.old_la_code] = aggregate(parsed)
     return found
 
 
@@ -123,7 +123,7 @@ def test_2019_has_no_exceptions_and_2024_lists_what_dfe_left_out(exceptions):
     # DfE's West Midlands days lost leave Birmingham ('u') out: its estimate is the whole gap.
     days = by_key[(2024, "E12000005", "working_days_lost_fte")]
     assert "330 (u" in days["reason"]
-    assert days["gap"] == pytest.approx(-next(s["value"] for s in days["suppressed"] if s["lea"] == "330"))
+    assert days["gap"] == pytest.approx(-next(s["value"] for s in days["suppressed"] if s["old_la_code"] == "330"))
     # Its agency total holds Birmingham (recovered from the residual), but its agency rate does not.
     assert (2024, "E12000005", "agency_fte") not in by_key
     agency_rate = by_key[(2024, "E12000005", "agency_rate_fte")]

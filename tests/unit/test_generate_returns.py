@@ -43,7 +43,7 @@ def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def returns(landing: Path) -> dict[tuple[str, int], ParsedReturn]:
     parsed = [parse_return(path) for path in sorted(landing.glob("*/*/csww_*.xml"))]
-    return {(p.lea, p.year): p for p in parsed}
+    return {(p.old_la_code, p.year): p for p in parsed}
 
 
 @pytest.fixture(scope="module")
@@ -51,33 +51,41 @@ def published() -> dict[tuple[str, int], dict[str, str]]:
     return published_rows(paths.PROJECT_ROOT / "raw" / "dfe" / "csww_indicators")
 
 
-def sidecar(landing: Path, lea: str, year: int) -> dict:
-    return json.loads((landing / lea / str(year) / f"csww_{year}.generated.json").read_text())
+def sidecar(landing: Path, old_la_code: str, year: int) -> dict:
+    return json.loads((landing / old_la_code / str(year) / f"csww_{year}.generated.json").read_text())
 
 
 def test_one_return_per_published_la_year_under_the_lead_code(returns, published):
-    expected = {(lea, year) for (area, year) in published for lea in COUNCILS if area == JOINT_AREA.get(lea, lea)}
+    expected = {
+        (old_la_code, year)
+        for (area, year) in published
+        for old_la_code in COUNCILS
+        if area == JOINT_AREA.get(old_la_code, old_la_code)
+    }
     assert set(returns) == expected
     assert ("940", 2021) in returns and ("941", 2021) not in returns
     assert ("838", 2019) in returns and ("835", 2019) not in returns
 
 
 @pytest.mark.parametrize(
-    ("lea", "year"),
+    ("old_la_code", "year"),
     [("392", 2024), ("838", 2019), ("942", 2023), ("940", 2021), ("314", 2017), ("330", 2024), ("420", 2017),
      ("420", 2018), ("213", 2024), ("394", 2023)],
 )  # fmt: skip
-def test_counts_and_rates_reproduce_dfe(returns, published, lea, year):
+def test_counts_and_rates_reproduce_dfe(returns, published, old_la_code, year):
     """North Tyneside 2024 is the row whose rates the rounded counts alone get wrong."""
-    counts = aggregate(returns[(lea, year)])
-    assert calibration_misses(counts, published[(JOINT_AREA.get(lea, lea), year)]) == []
+    counts = aggregate(returns[(old_la_code, year)])
+    assert calibration_misses(counts, published[(JOINT_AREA.get(old_la_code, old_la_code), year)]) == []
 
 
 def test_every_return_misses_only_what_its_sidecar_owns_up_to(landing, returns, published):
-    for (lea, year), parsed in returns.items():
-        misses = calibration_misses(aggregate(parsed), published[(JOINT_AREA.get(lea, lea), year)])
-        assert {m.split(":")[0] for m in misses} == set(sidecar(landing, lea, year)["unmet_rates"]), (lea, year)
-        assert misses == [], (lea, year)
+    for (old_la_code, year), parsed in returns.items():
+        misses = calibration_misses(aggregate(parsed), published[(JOINT_AREA.get(old_la_code, old_la_code), year)])
+        assert {m.split(":")[0] for m in misses} == set(sidecar(landing, old_la_code, year)["unmet_rates"]), (
+            old_la_code,
+            year,
+        )
+        assert misses == [], (old_la_code, year)
 
 
 def test_birmingham_2024_suppressed_values_come_from_the_west_midlands_residual(landing, returns):
@@ -129,8 +137,8 @@ def test_year_variant_elements(returns):
 
 def test_people_in_post_last_year_are_mostly_still_there(returns):
     shares = []
-    for (lea, year), parsed in returns.items():
-        previous = returns.get((lea, year - 1))
+    for (old_la_code, year), parsed in returns.items():
+        previous = returns.get((old_la_code, year - 1))
         now = _in_post(parsed)
         if previous is None or not now:
             continue
@@ -143,7 +151,7 @@ def test_people_in_post_last_year_are_mostly_still_there(returns):
 
 
 def test_people_of_a_reorganised_council_continue_in_its_successors(returns):
-    dorset_2018 = set().union(*(_in_post(returns[(lea, 2018)]) for lea in ("835", "836", "837")))
+    dorset_2018 = set().union(*(_in_post(returns[(old_la_code, 2018)]) for old_la_code in ("835", "836", "837")))
     assert len(_in_post(returns[("839", 2019)]) & dorset_2018) / len(_in_post(returns[("839", 2019)])) > 0.6
     cumbria = _in_post(returns[("909", 2022)])
     assert len(_in_post(returns[("942", 2023)]) & cumbria) / len(_in_post(returns[("942", 2023)])) > 0.6
@@ -153,14 +161,14 @@ def test_people_of_a_reorganised_council_continue_in_its_successors(returns):
 
 def test_leavers_to_another_council_start_there_with_the_same_swe_number(returns):
     moved = {
-        (first(w, "SWENo"), lea, year)
-        for (lea, year), parsed in returns.items()
+        (first(w, "SWENo"), old_la_code, year)
+        for (old_la_code, year), parsed in returns.items()
         for w in parsed.workers
         if first(w, "LeaverDestination") == "1"
     }
     arrived = {
-        (first(w, "SWENo"), lea, year)
-        for (lea, year), parsed in returns.items()
+        (first(w, "SWENo"), old_la_code, year)
+        for (old_la_code, year), parsed in returns.items()
         for w in parsed.workers
         if flags(w, year).starter and first(w, "StartOrigin") == "2"
     }

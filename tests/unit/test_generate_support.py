@@ -25,7 +25,7 @@ SWE_PATTERN = re.compile(r"[A-Za-z]{2}\d{10}")
 @dataclass
 class ParsedReturn:
     year: int
-    lea: str
+    old_la_code: str
     software_code: str
     block_name: str
     la_level: dict[str, str]
@@ -38,7 +38,7 @@ def parse_return(path: Path) -> ParsedReturn:
     block = root[1]
     return ParsedReturn(
         year=int(root.findtext("Header/CollectionDetails/Year")),
-        lea=root.findtext("Header/Source/LEA"),
+        old_la_code=root.findtext("Header/Source/LEA"),
         software_code=root.findtext("Header/Source/SoftwareCode"),
         block_name=block.tag,
         la_level={child.tag: child.text for child in block},
@@ -178,16 +178,16 @@ def group_members(la_rows: dict[tuple[str, int], dict[str, str]], year: int) -> 
     for (area, row_year), row in sorted(la_rows.items()):
         if row_year != year:
             continue
-        lea = area.split(" / ")[0]
+        old_la_code = area.split(" / ")[0]
         codes = [ENGLAND, row["region_code"]] + ([LONDON] if row["region_code"] in LONDON_SUB_REGIONS else [])
         for code in codes:
-            groups.setdefault(code, []).append(lea)
+            groups.setdefault(code, []).append(old_la_code)
     return groups
 
 
 def group_counts(counts: dict[str, dict[str, Decimal | int]], members: list[str]) -> dict[str, Decimal | int]:
     """A group's counts: the sums of its members' (docs/measures.md, "Group rows")."""
-    return {name: sum(counts[lea][name] for lea in members) for name in counts[members[0]]}
+    return {name: sum(counts[old_la_code][name] for old_la_code in members) for name in counts[members[0]]}
 
 
 def published_number(text: str) -> Decimal | None:

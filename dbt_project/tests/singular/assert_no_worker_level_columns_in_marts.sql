@@ -23,7 +23,7 @@ worker_columns as (
         table_catalog = '{{ workers.database }}'
         and table_schema = '{{ workers.schema }}'
         and table_name = '{{ workers.identifier }}'
-        and column_name not in ('la_code', 'collection_year', 'source_file', 'file_sha256')
+        and column_name not in ('old_la_code', 'collection_year', 'source_file', 'file_sha256')
 ),
 
 mart_columns as (

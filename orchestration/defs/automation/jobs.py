@@ -95,7 +95,7 @@ def landing_zone_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult 
     if not changed:
         return dg.SkipReason("No new or changed files in the landing zone.")
 
-    known_las = set(RETURN_PARTITIONS.get_partitions_def_for_dimension("la").get_partition_keys())
+    known_las = set(RETURN_PARTITIONS.get_partitions_def_for_dimension("old_la_code").get_partition_keys())
     partitions = {p for p in map(_return_partition, changed) if p}
     unknown = sorted(f"{la}/{year}" for la, year in partitions if la not in known_las)
     for folder in unknown:

@@ -22,18 +22,18 @@ def _la_codes() -> list[str]:
 
 
 RETURN_PARTITIONS = dg.MultiPartitionsDefinition(
-    {"la": dg.StaticPartitionsDefinition(_la_codes()), "year": COLLECTION_YEARS}
+    {"old_la_code": dg.StaticPartitionsDefinition(_la_codes()), "year": COLLECTION_YEARS}
 )
 
 
-def partition_key(la_code: str, year: int) -> dg.MultiPartitionKey:
-    return dg.MultiPartitionKey({"la": la_code, "year": str(year)})
+def partition_key(old_la_code: str, year: int) -> dg.MultiPartitionKey:
+    return dg.MultiPartitionKey({"old_la_code": old_la_code, "year": str(year)})
 
 
 def split_key(key: str | dg.MultiPartitionKey) -> tuple[str, int]:
     dimensions = (
         key.keys_by_dimension
         if isinstance(key, dg.MultiPartitionKey)
-        else dict(zip(("la", "year"), str(key).split("|"), strict=True))
+        else dict(zip(("old_la_code", "year"), str(key).split("|"), strict=True))
     )
-    return dimensions["la"], int(dimensions["year"])
+    return dimensions["old_la_code"], int(dimensions["year"])

@@ -105,7 +105,7 @@ def _inputs() -> dict[str, Any]:
     """What the publication was built from, by sha256."""
     with warehouse.connect() as con:
         returns = con.execute(
-            "select la_code, collection_year, source_file, file_sha256 from raw_csww.returns order by 1, 2"
+            "select old_la_code, collection_year, source_file, file_sha256 from raw_csww.returns order by 1, 2"
         ).fetchall()
         releases = con.execute(
             "select distinct source_file, file_sha256 from raw_dfe.csww_indicators order by 1"
@@ -115,7 +115,7 @@ def _inputs() -> dict[str, Any]:
         ).fetchall()
     return {
         "council_returns": [
-            {"la_code": la, "collection_year": year, "file": name, "sha256": sha} for la, year, name, sha in returns
+            {"old_la_code": la, "collection_year": year, "file": name, "sha256": sha} for la, year, name, sha in returns
         ],
         "dfe_releases": [{"file": name, "sha256": sha} for name, sha in releases],
         "ofsted_files": [{"file": name, "sha256": sha} for name, sha in ofsted],

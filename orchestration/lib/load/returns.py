@@ -39,7 +39,7 @@ LA_LEVEL_SUITE = "raw_csww__la_level"
 # Provenance carried by every loaded row: which file, which bytes, when.
 PROVENANCE = pa.schema(
     [
-        ("la_code", pa.string()),
+        ("old_la_code", pa.string()),
         ("collection_year", pa.int32()),
         ("source_file", pa.string()),
         ("file_sha256", pa.string()),
@@ -53,7 +53,7 @@ LA_LEVEL_COLUMNS = {
 }
 LOAD_HISTORY_DDL = """
 create table if not exists raw_csww.load_history (
-    la_code varchar,
+    old_la_code varchar,
     collection_year integer,
     source_file varchar,
     file_sha256 varchar,
@@ -70,7 +70,7 @@ create table if not exists raw_csww.load_history (
 """
 RETURNS_DDL = """
 create table if not exists raw_csww.returns (
-    la_code varchar,
+    old_la_code varchar,
     collection_year integer,
     source_file varchar,
     file_sha256 varchar,
@@ -96,15 +96,15 @@ _LEA = re.compile(r"^\d{3}$")
 
 @dataclass(frozen=True)
 class ReturnFile:
-    """A return in the landing zone; `lea` and `year` are where it sits, checked against its Header."""
+    """A return in the landing zone; `old_la_code` and `year` are where it sits, checked against its Header."""
 
     path: Path
-    lea: str
+    old_la_code: str
     year: int
 
     @property
     def partition(self) -> tuple[str, int]:
-        return (self.lea, self.year)
+        return (self.old_la_code, self.year)
 
 
 @dataclass
@@ -134,7 +134,7 @@ class LoadSummary:
 
 
 def discover_returns(root: Path) -> tuple[list[ReturnFile], list[Path]]:
-    """Returns laid out as <lea>/<year>/*.xml, and every other XML file (misplaced)."""
+    """Returns laid out as <old_la_code>/<year>/*.xml, and every other XML file (misplaced)."""
     found: list[ReturnFile] = []
     misplaced: list[Path] = []
     if not root.exists():
@@ -142,7 +142,7 @@ def discover_returns(root: Path) -> tuple[list[ReturnFile], list[Path]]:
     for path in sorted(root.rglob("*.xml")):
         parts = path.relative_to(root).parts
         if len(parts) == 3 and _LEA.match(parts[0]) and _YEAR.match(parts[1]):
-            found.append(ReturnFile(path=path, lea=parts[0], year=int(parts[1])))
+            found.append(ReturnFile(path=path, old_la_code=parts[0], year=int(parts[1])))
         else:
             misplaced.append(path)
     return found, misplaced
@@ -171,20 +171,20 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.unregister("empty_workers")
     la_columns = ", ".join(f"{name} {kind}" for name, kind in LA_LEVEL_COLUMNS.items())
     con.execute(
-        "create table if not exists raw_csww.la_level (la_code varchar, collection_year integer, "
+        "create table if not exists raw_csww.la_level (old_la_code varchar, collection_year integer, "
         f"source_file varchar, file_sha256 varchar, loaded_at timestamptz, {la_columns}, "
         "pay_flags map(varchar, varchar))"
     )
 
 
 def loaded_shas(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], str]:
-    rows = con.execute("select la_code, collection_year, file_sha256 from raw_csww.returns").fetchall()
+    rows = con.execute("select old_la_code, collection_year, file_sha256 from raw_csww.returns").fetchall()
     return {(la, int(year)): sha for la, year, sha in rows}
 
 
 @dataclass(frozen=True)
 class _Stamp:
-    la_code: str
+    old_la_code: str
     year: int
     source_file: str
     sha256: str
@@ -198,7 +198,7 @@ def _now() -> dt.datetime:
 def _with_provenance(batch: pa.Table, stamp: _Stamp) -> pa.Table:
     n = batch.num_rows
     columns = [
-        pa.array([stamp.la_code] * n, pa.string()),
+        pa.array([stamp.old_la_code] * n, pa.string()),
         pa.array([stamp.year] * n, pa.int32()),
         pa.array([stamp.source_file] * n, pa.string()),
         pa.array([stamp.sha256] * n, pa.string()),
@@ -240,7 +240,7 @@ def _parse_to_parquet(job: _ParseJob) -> _Staged:
     try:
         outcome = parse_return(
             job.file.path,
-            expected_lea=job.file.lea,
+            expected_old_la_code=job.file.old_la_code,
             expected_year=job.file.year,
             pseudonymise=Pseudonymiser(job.pseudonym_key),
             on_batch=write,
@@ -314,7 +314,7 @@ class ReturnLoader:
 
     def _job(self, file: ReturnFile, sha: str, index: int) -> _ParseJob:
         source = str(file.path.relative_to(paths.raw_dir()))
-        stamp = _Stamp(file.lea, file.year, source, sha, self.loaded_at)
+        stamp = _Stamp(file.old_la_code, file.year, source, sha, self.loaded_at)
         return _ParseJob(file, sha, stamp, self.pseudonym_key, self._staging / f"{index:06d}.parquet")
 
     def _stage(self, jobs: list[_ParseJob]) -> None:
@@ -336,17 +336,19 @@ class ReturnLoader:
         if not self._pending:
             return
         outcome = merge_outcomes(
-            self.validator.validate(chunk, WORKERS_SUITE, id_columns=("la_code", "collection_year", "record_number"))
+            self.validator.validate(
+                chunk, WORKERS_SUITE, id_columns=("old_la_code", "collection_year", "record_number")
+            )
             for chunk in self._pending_worker_chunks()
         )
         la_level = self._la_level_frame(self._pending.values())
-        la_outcome = self.validator.validate(la_level, LA_LEVEL_SUITE, id_columns=("la_code", "collection_year"))
+        la_outcome = self.validator.validate(la_level, LA_LEVEL_SUITE, id_columns=("old_la_code", "collection_year"))
         self.summary.suites.extend([outcome, la_outcome])
         failing: dict[tuple[str, int], list[Issue]] = {}
         for suite in (outcome, la_outcome):
             for result in suite.blocking_failures:
                 for row in result.failing_rows or ():
-                    key = (str(row["la_code"]), int(row["collection_year"]))
+                    key = (str(row["old_la_code"]), int(row["collection_year"]))
                     failing.setdefault(key, []).append(_suite_issue(self._pending[key].file, result, row))
                 if not result.failing_rows:
                     # A table-level expectation failed: no single file to blame, so hold back all.
@@ -372,7 +374,7 @@ class ReturnLoader:
     def _pending_worker_chunks(self) -> Iterator[pd.DataFrame]:
         """Staged worker rows, a batch at a time, with only the columns the suite reads: the list
         columns would cost seconds and gigabytes in pandas."""
-        wanted = [*columns_used(WORKERS_SUITE), "la_code", "collection_year", "record_number"]
+        wanted = [*columns_used(WORKERS_SUITE), "old_la_code", "collection_year", "record_number"]
         columns = ", ".join(dict.fromkeys(wanted))
         for batch in self._batches():
             if rows := self._staged_rows(batch):
@@ -381,13 +383,13 @@ class ReturnLoader:
     def _la_level_frame(self, batch: Iterable[_Staged]) -> pd.DataFrame:
         rows = []
         for staged in batch:
-            lea, year = staged.file.partition
+            old_la_code, year = staged.file.partition
             la_level = staged.outcome.la_level
             values = {name: la_level.get(name) for name in LA_LEVEL_COLUMNS}
             pay = {k: str(v) for k, v in la_level.items() if k not in LA_LEVEL_COLUMNS and v is not None}
             rows.append(
                 {
-                    "la_code": lea,
+                    "old_la_code": old_la_code,
                     "collection_year": year,
                     "source_file": str(staged.file.path.relative_to(paths.raw_dir())),
                     "file_sha256": staged.sha256,
@@ -417,16 +419,16 @@ class ReturnLoader:
             con.register("incoming_la_level", la_level)
             con.execute(
                 "create or replace temp table incoming_keys as "
-                "select distinct la_code, collection_year from incoming_la_level"
+                "select distinct old_la_code, collection_year from incoming_la_level"
             )
             for table in ("workers", "la_level", "returns"):
                 con.execute(
                     f"delete from raw_csww.{table} t using incoming_keys k "
-                    "where t.la_code = k.la_code and t.collection_year = k.collection_year"
+                    "where t.old_la_code = k.old_la_code and t.collection_year = k.collection_year"
                 )
             con.execute(
                 "update raw_csww.load_history h set status = 'superseded' from incoming_keys k "
-                "where h.la_code = k.la_code and h.collection_year = k.collection_year "
+                "where h.old_la_code = k.old_la_code and h.collection_year = k.collection_year "
                 "and h.status = 'loaded'"
             )
             if worker_rows := self._staged_rows(batch):
@@ -447,7 +449,7 @@ class ReturnLoader:
         self.con.execute(
             "insert into raw_csww.returns values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                file.lea,
+                file.old_la_code,
                 file.year,
                 source,
                 sha,
@@ -491,7 +493,7 @@ class ReturnLoader:
     ) -> Path:
         stamp = self.loaded_at.strftime("%Y%m%dT%H%M%SZ")
         base = paths.quarantine_dir() if quarantine else paths.reports_dir() / "returns"
-        folder = base / file.lea / str(file.year) / f"{stamp}_{sha[:12]}"
+        folder = base / file.old_la_code / str(file.year) / f"{stamp}_{sha[:12]}"
         folder.mkdir(parents=True, exist_ok=True)
         if quarantine:
             shutil.copy2(file.path, folder / file.path.name)
@@ -514,7 +516,7 @@ class ReturnLoader:
         self.con.execute(
             "insert into raw_csww.load_history values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                file.lea,
+                file.old_la_code,
                 file.year,
                 str(file.path.relative_to(paths.raw_dir())),
                 sha,

@@ -16,7 +16,7 @@ dated as (
 
 flagged as (
     select
-        la_code,
+        old_la_code,
         collection_year,
         record_number,
         swe_pseudonym,

@@ -28,7 +28,7 @@ exact as (
 
 counted as (
     select
-        la_code,
+        old_la_code,
         collection_year,
         coalesce(sum(fte30) filter (where not is_agency and is_in_post), 0) as inpost_fte,
         count(distinct swe_pseudonym) filter (where not is_agency and is_in_post) as inpost_headcount,
@@ -43,14 +43,14 @@ counted as (
         -- No WorkingDaysLost on any in-post worker means the council did not report absence.
         sum(working_days_lost) filter (where not is_agency and is_in_post) as working_days_lost_fte
     from exact
-    group by la_code, collection_year
+    group by old_la_code, collection_year
 ),
 
 final as (
     select
         counted.collection_year as time_period,
-        coalesce(units.reporting_unit_code, counted.la_code) as reporting_unit_code,
-        counted.la_code as return_la_code,
+        coalesce(units.reporting_unit_code, counted.old_la_code) as reporting_unit_code,
+        counted.old_la_code as return_la_code,
         counted.inpost_fte,
         counted.inpost_headcount,
         counted.starters_fte,
@@ -66,11 +66,11 @@ final as (
         counted.working_days_lost_fte
     from counted
     inner join la_level
-        on counted.la_code = la_level.la_code and counted.collection_year = la_level.collection_year
+        on counted.old_la_code = la_level.old_la_code and counted.collection_year = la_level.collection_year
     -- A joint return belongs to its unit whichever member's code it was sent under.
     left join reporting_units as units
         on
-            counted.la_code = units.member_old_la_code
+            counted.old_la_code = units.member_old_la_code
             and counted.collection_year >= units.first_year
             and counted.collection_year <= coalesce(units.last_year, 9999)
 )

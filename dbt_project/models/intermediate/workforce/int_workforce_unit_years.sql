@@ -23,11 +23,11 @@ load_history as (
 
 latest_attempt as (
     select
-        la_code,
+        old_la_code,
         collection_year,
         load_status
     from load_history
-    qualify row_number() over (partition by la_code, collection_year order by loaded_at desc) = 1
+    qualify row_number() over (partition by old_la_code, collection_year order by loaded_at desc) = 1
 ),
 
 published_wide as (
@@ -96,7 +96,7 @@ final as (
     left join latest_attempt
         on
             units.time_period = latest_attempt.collection_year
-            and units.lead_old_la_code = latest_attempt.la_code
+            and units.lead_old_la_code = latest_attempt.old_la_code
 )
 
 select * from final

@@ -6,7 +6,7 @@ source as (
 
 renamed as (
     select
-        la_code,
+        old_la_code,
         collection_year,
         number_of_vacancies as vacancy_fte,
         no_agency_fte as agency_cover_fte,

@@ -6,7 +6,7 @@ source as (
 
 renamed as (
     select
-        la_code,
+        old_la_code,
         collection_year,
         source_file,
         file_sha256,

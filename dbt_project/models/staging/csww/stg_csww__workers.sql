@@ -7,7 +7,7 @@ source as (
 
 renamed as (
     select
-        la_code,
+        old_la_code,
         collection_year,
         record_number,
         swe_pseudonym,

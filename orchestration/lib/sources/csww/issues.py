@@ -142,10 +142,10 @@ def _one_line(issue: Issue) -> str:
 def format_report_text(file: str, header_info: object, issues: list[Issue], limit: int = 50) -> str:
     """A short plain-text report: the file, its LA and year, counts by rule, then the first issues.
 
-    `header_info` is a ReturnHeader, a mapping with "lea" and "year", or None when the file had no
+    `header_info` is a ReturnHeader, a mapping with "old_la_code" and "year", or None when the file had no
     usable header. Errors are listed before warnings, each group in file order.
     """
-    lea = _header_value(header_info, "lea") or "unknown"
+    old_la_code = _header_value(header_info, "old_la_code") or "unknown"
     year = _header_value(header_info, "year") or "unknown"
     counts = issue_counts(issues)
     errors = sum(n for (severity, _), n in counts.items() if severity == ERROR)
@@ -158,7 +158,7 @@ def format_report_text(file: str, header_info: object, issues: list[Issue], limi
         verdict = f"LOADED with {warnings:,} warnings. Please check them; they may affect your figures."
     else:
         verdict = "LOADED: no problems found."
-    lines = [f"CSWW return {file}: LA {lea}, collection year {year}", verdict]
+    lines = [f"CSWW return {file}: LA {old_la_code}, collection year {year}", verdict]
     if counts:
         lines.append("Issues by rule:")
         for (severity, rule), n in sorted(counts.items(), key=lambda kv: (kv[0][0] != ERROR, -kv[1], kv[0][1])):

@@ -109,7 +109,7 @@ class ReturnHeader:
     collection: str | None
     year: int | None
     reference_date: dt.date | None
-    lea: str | None
+    old_la_code: str | None
     software_code: str | None
     generated_at: dt.datetime | None
 
@@ -355,14 +355,14 @@ class _ReturnReader:
     def __init__(
         self,
         path: Path,
-        expected_lea: str | None,
+        expected_old_la_code: str | None,
         expected_year: int | None,
         pseudonymise: Callable[[str], str],
         on_batch: Callable[[pa.Table], None],
         batch_size: int,
     ) -> None:
         self.path = path
-        self.expected_lea = expected_lea
+        self.expected_old_la_code = expected_old_la_code
         self.expected_year = expected_year
         self.pseudonymise = pseudonymise
         self.on_batch = on_batch
@@ -625,21 +625,21 @@ class _ReturnReader:
         collection = read("CollectionDetails/Collection")
         year, year_problem = rules.parse_year(read("CollectionDetails/Year"), self.today)
         reference, reference_problem = rules.parse_reference_date(read("CollectionDetails/ReferenceDate"), year)
-        lea = read("Source/LEA")
+        old_la_code = read("Source/LEA")
         generated_at, generated_problem = rules.parse_generated_at(read("Source/DateTime"))
-        self.header = ReturnHeader(collection, year, reference, lea, read("Source/SoftwareCode"), generated_at)
+        self.header = ReturnHeader(collection, year, reference, old_la_code, read("Source/SoftwareCode"), generated_at)
         problems = [
             (rules.check_collection(collection), "CollectionDetails/Collection"),
             (year_problem, "CollectionDetails/Year"),
             (reference_problem, "CollectionDetails/ReferenceDate"),
-            (rules.check_lea(lea), "Source/LEA"),
+            (rules.check_lea(old_la_code), "Source/LEA"),
             (generated_problem, "Source/DateTime"),
         ]
         for finding, path in problems:
             if finding is not None:
                 self.add(finding, where(path))
-        valid_lea = lea if rules.check_lea(lea) is None else None
-        for finding in rules.check_expected(valid_lea, year, self.expected_lea, self.expected_year):
+        valid_old_la_code = old_la_code if rules.check_lea(old_la_code) is None else None
+        for finding in rules.check_expected(valid_old_la_code, year, self.expected_old_la_code, self.expected_year):
             self.add(
                 finding,
                 where("CollectionDetails/Year" if finding.rule is rules.YEAR_MISMATCH else "Source/LEA"),
@@ -841,7 +841,7 @@ class _ReturnReader:
 def parse_return(
     path: Path,
     *,
-    expected_lea: str | None,
+    expected_old_la_code: str | None,
     expected_year: int | None,
     pseudonymise: Callable[[str], str],
     on_batch: Callable[[pa.Table], None],
@@ -849,8 +849,8 @@ def parse_return(
 ) -> ParseOutcome:
     """Read one CSWW return, calling `on_batch` with at most `batch_size` worker rows at a time.
 
-    `expected_lea` and `expected_year` are where the file sits in the landing zone; the Header is
+    `expected_old_la_code` and `expected_year` are where the file sits in the landing zone; the Header is
     what counts, and any difference is reported as an error. Never raises for bad input: problems
     are Issues in the outcome, and batches already sent must be discarded unless `outcome.ok`.
     """
-    return _ReturnReader(Path(path), expected_lea, expected_year, pseudonymise, on_batch, batch_size).run()
+    return _ReturnReader(Path(path), expected_old_la_code, expected_year, pseudonymise, on_batch, batch_size).run()

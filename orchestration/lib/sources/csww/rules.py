@@ -597,30 +597,30 @@ def parse_reference_date(text: str | None, year: int | None) -> tuple[dt.date | 
     return date, None
 
 
-def check_lea(lea: str | None) -> Finding | None:
-    if lea is None:
+def check_lea(old_la_code: str | None) -> Finding | None:
+    if old_la_code is None:
         return Finding(
             HEADER_LEA, "LEA", None, "Header/Source/LEA is missing; give your 3-digit DfE LA code, e.g. 301."
         )
-    if not _LEA_TEXT.fullmatch(lea):
-        return Finding(HEADER_LEA, "LEA", lea, "LEA must be your 3-digit DfE LA code, e.g. 301.")
+    if not _LEA_TEXT.fullmatch(old_la_code):
+        return Finding(HEADER_LEA, "LEA", old_la_code, "LEA must be your 3-digit DfE LA code, e.g. 301.")
     return None
 
 
 def check_expected(
-    lea: str | None, year: int | None, expected_lea: str | None, expected_year: int | None
+    old_la_code: str | None, year: int | None, expected_old_la_code: str | None, expected_year: int | None
 ) -> list[Finding]:
     """The Header wins over the folder a file sits in, so any difference is reported, never guessed."""
     found: list[Finding] = []
-    if expected_lea is not None and lea is not None and lea != expected_lea:
+    if expected_old_la_code is not None and old_la_code is not None and old_la_code != expected_old_la_code:
         found.append(
             Finding(
                 LEA_MISMATCH,
                 "LEA",
-                lea,
-                f"The Header says LEA {lea} but the file is in the folder for LA {expected_lea}. The "
+                old_la_code,
+                f"The Header says LEA {old_la_code} but the file is in the folder for LA {expected_old_la_code}. The "
                 "warehouse takes the LA and year from the Header, so correct the Header or move the file "
-                f"to the folder for LA {lea}.",
+                f"to the folder for LA {old_la_code}.",
             )
         )
     if expected_year is not None and year is not None and year != expected_year:
