@@ -5,24 +5,14 @@ when local government is reorganised. Collection years are dynamic: a year becom
 when its first return lands (the sensor and `workforce run` add it), so a new year needs no code.
 """
 
-import csv
-
 import dagster as dg
 
-from orchestration.lib.paths import REFERENCE_SEEDS_DIR
+from orchestration.lib.sources import la_codes
 
-LA_CODES_SEED = REFERENCE_SEEDS_DIR / "las.csv"
 COLLECTION_YEARS = dg.DynamicPartitionsDefinition(name="collection_year")
 
-
-def _la_codes() -> list[str]:
-    with LA_CODES_SEED.open(newline="", encoding="utf-8") as handle:
-        codes = {row["old_la_code"] for row in csv.DictReader(handle)}
-    return sorted(code for code in codes if code.isdigit() and len(code) == 3)
-
-
 RETURN_PARTITIONS = dg.MultiPartitionsDefinition(
-    {"old_la_code": dg.StaticPartitionsDefinition(_la_codes()), "year": COLLECTION_YEARS}
+    {"old_la_code": dg.StaticPartitionsDefinition(la_codes.codes()), "year": COLLECTION_YEARS}
 )
 
 
