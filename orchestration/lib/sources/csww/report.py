@@ -109,15 +109,15 @@ class ValidationReport:
         errors, queries = self.counts[ERROR], self.counts[QUERY]
         if errors:
             return (
-                f"NOT ACCEPTED: {_plural(errors, 'error')} and {_plural(queries, 'query', 'queries')}. The return "
+                f"Not accepted: {_plural(errors, 'error')} and {_plural(queries, 'query', 'queries')}. The return "
                 "cannot be loaded until the errors are fixed: fix them and send it again."
             )
         if queries:
             return (
-                f"ACCEPTED WITH {_plural(queries, 'QUERY', 'QUERIES')}: the return can be loaded. Check each query, "
+                f"Accepted with {_plural(queries, 'query', 'queries')}: the return can be loaded. Check each query, "
                 "and correct the return or confirm that it is right."
             )
-        return "ACCEPTED: no errors and no queries."
+        return "Accepted: no errors and no queries."
 
     def ordered(self) -> list[Issue]:
         """Errors, then queries; each in file order, issues without a line after those with one."""

@@ -65,13 +65,18 @@ p { margin: 0 0 15px; }
 .govuk-table__caption { text-align: left; font-weight: 700; font-size: 19px; margin-bottom: 10px; }
 .govuk-table__header, .govuk-table__cell { padding: 10px 20px 10px 0; border-bottom: 1px solid #b1b4b6;
   text-align: left; vertical-align: top; }
-.govuk-table__header { font-weight: 700; }
+.govuk-table__header { font-weight: 700; white-space: nowrap; }
+.govuk-table__header:last-child { white-space: normal; }
 .govuk-table__header--numeric, .govuk-table__cell--numeric { text-align: right;
   font-variant-numeric: tabular-nums; }
 .govuk-table__header:last-child, .govuk-table__cell:last-child { padding-right: 0; }
 .app-issues .govuk-table__cell { font-size: 15px; }
 .app-issues td.app-where { white-space: nowrap; }
 .app-issues td.app-value { overflow-wrap: anywhere; max-width: 14em; }
+.app-nowrap { white-space: nowrap; }
+.govuk-visually-hidden { position: absolute !important; width: 1px !important; height: 1px !important;
+  margin: 0 !important; padding: 0 !important; overflow: hidden !important; clip: rect(0 0 0 0) !important;
+  clip-path: inset(50%) !important; border: 0 !important; white-space: nowrap !important; }
 code, .app-code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 0.92em; }
 .app-rule { border-top: 2px solid #1d70b8; }
 .app-rule--query { border-top-color: #b1b4b6; }
@@ -84,7 +89,15 @@ footer { border-top: 1px solid #b1b4b6; padding: 20px 0 30px; color: #505a5f; fo
   h1 { font-size: 22px; margin-bottom: 12px; }
   h2 { font-size: 17px; margin: 18px 0 8px; break-after: avoid; page-break-after: avoid; }
   h3 { font-size: 14px; margin: 14px 0 6px; break-after: avoid; page-break-after: avoid; }
-  .govuk-table, .app-issues .govuk-table__cell { font-size: 10.5px; }
+  .govuk-caption-l, .app-header__inner, .app-header__inner span { font-size: 13px; }
+  .govuk-table, .app-issues .govuk-table__cell, .govuk-tag, .govuk-body-s { font-size: 10.5px; }
+  .govuk-table__caption { font-size: 12px; }
+  .govuk-summary-list { margin-bottom: 14px; }
+  .govuk-summary-list__key, .govuk-summary-list__value { padding: 3px 12px 3px 0; }
+  .govuk-error-summary, .govuk-notification-banner { padding: 10px; margin-bottom: 16px; border-width: 3px; }
+  .govuk-notification-banner__content { padding: 8px 10px; }
+  .govuk-error-summary__title, .govuk-notification-banner__heading { font-size: 15px; margin-bottom: 8px; }
+  .govuk-inset-text { padding: 6px 10px; margin-bottom: 14px; border-left-width: 5px; }
   .govuk-table__header, .govuk-table__cell { padding: 4px 10px 4px 0; }
   thead { display: table-header-group; }
   tr { break-inside: avoid; page-break-inside: avoid; }
@@ -95,6 +108,14 @@ footer { border-top: 1px solid #b1b4b6; padding: 20px 0 30px; color: #505a5f; fo
 
 def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+SHORT_VALUE = 24
+"""Values up to this long (dates, codes, numbers) are kept on one line."""
 
 
 def _anchor(rule_id: str) -> str:
@@ -129,8 +150,7 @@ def _verdict(report: ValidationReport, counts: list[RuleCount]) -> str:
     errors = [c for c in counts if c.severity == ERROR]
     if errors:
         links = "".join(
-            f'<li><a href="#{_anchor(c.rule)}">{_e(c.summary[:1].upper() + c.summary[1:])} ({c.count:,})</a></li>'
-            for c in errors
+            f'<li><a href="#{_anchor(c.rule)}">{_e(_sentence(c.summary))} ({c.count:,})</a></li>' for c in errors
         )
         return (
             '<div class="govuk-error-summary" aria-labelledby="error-summary-title" role="alert" tabindex="-1">'
@@ -158,10 +178,10 @@ def _notes(report: ValidationReport) -> str:
 def _counts_table(counts: list[RuleCount]) -> str:
     rows = "".join(
         '<tr class="govuk-table__row">'
-        f'<td class="govuk-table__cell"><a href="#{_anchor(c.rule)}"><code>{_e(c.rule)}</code></a></td>'
+        f'<td class="govuk-table__cell app-nowrap"><a href="#{_anchor(c.rule)}"><code>{_e(c.rule)}</code></a></td>'
         f'<td class="govuk-table__cell">{_tag(c.severity)}</td>'
         f'<td class="govuk-table__cell govuk-table__cell--numeric">{c.count:,}</td>'
-        f'<td class="govuk-table__cell">{_e(c.summary)}</td>'
+        f'<td class="govuk-table__cell">{_e(_sentence(c.summary))}</td>'
         f'<td class="govuk-table__cell">{_e(c.fix)}</td></tr>'
         for c in counts
     )
@@ -181,13 +201,14 @@ def _counts_table(counts: list[RuleCount]) -> str:
 def _issue_row(report: ValidationReport, issue: Issue) -> str:
     swe = f'<td class="govuk-table__cell app-code">{_e(report.swe_number(issue) or "")}</td>'
     value = "" if issue.value is None else f"<code>{_e(issue.value)}</code>"
+    value_class = " app-nowrap" if issue.value is not None and len(issue.value) <= SHORT_VALUE else ""
     return (
         '<tr class="govuk-table__row">'
         f'<td class="govuk-table__cell govuk-table__cell--numeric">{_e(issue.line or "")}</td>'
         f'<td class="govuk-table__cell govuk-table__cell--numeric">{_e(issue.record or "")}</td>'
         f"{swe if report.swe_numbers else ''}"
         f'<td class="govuk-table__cell">{_e(issue.element or "")}</td>'
-        f'<td class="govuk-table__cell app-value">{value}</td>'
+        f'<td class="govuk-table__cell app-value{value_class}">{value}</td>'
         f'<td class="govuk-table__cell">{_e(issue.message)}</td></tr>'
     )
 
@@ -200,11 +221,12 @@ def _rule_section(report: ValidationReport, count: RuleCount, issues: list[Issue
     query = " app-rule--query" if count.severity == QUERY else ""
     return (
         f'<section class="app-rule{query}" aria-labelledby="{_anchor(count.rule)}">'
-        f'<h3 id="{_anchor(count.rule)}">{_tag(count.severity)} {_e(count.summary[:1].upper() + count.summary[1:])}'
+        f'<h3 id="{_anchor(count.rule)}">{_tag(count.severity)} {_e(_sentence(count.summary))}'
         "</h3>"
         f'<p class="govuk-body-s govuk-hint">Rule <code>{_e(count.rule)}</code>. {_e(count.fix)}</p>'
         '<table class="govuk-table app-issues">'
-        f'<caption class="govuk-table__caption">{_e(count.rule)}: {listed} listed</caption>'
+        f'<caption class="govuk-table__caption govuk-visually-hidden">{_e(_sentence(count.summary))}: '
+        f"{listed} listed</caption>"
         '<thead><tr class="govuk-table__row">'
         '<th scope="col" class="govuk-table__header govuk-table__header--numeric">Line</th>'
         '<th scope="col" class="govuk-table__header govuk-table__header--numeric">Worker</th>'
@@ -245,15 +267,15 @@ def render_html(report: ValidationReport) -> str:
     ]
     if counts:
         body += ["<h2>Issues by rule</h2>", _counts_table(counts), f"<p>{_e(where_note)}</p>", _issues(report, counts)]
-    title = f"Validation report: {report.file}"
+    title = "Validation report"
     return (
         '<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(title)}</title><style>{CSS}</style></head><body>"
+        f"<title>{title}: {_e(report.file)}</title><style>{CSS}</style></head><body>"
         '<header class="app-header"><div class="app-header__inner">CSWW return validation'
         "<span>Children's social work workforce census</span></div></header>"
-        f'<main class="app-width" id="main-content"><span class="govuk-caption-l">{_e(report.council)}, '
-        f"{_e(report.year or 'year unknown')}</span><h1>{_e(title)}</h1>{''.join(body)}</main>"
+        f'<main class="app-width" id="main-content"><span class="govuk-caption-l">{_e(report.file)}</span>'
+        f"<h1>{title}</h1>{''.join(body)}</main>"
         '<footer><div class="app-width">Checked against the CSWW return rules of the children\'s social work '
         "workforce warehouse (docs/validation_rules.md lists every rule). Errors and queries are DfE's terms: "
         "an error stops a return from loading, a query asks you to check a value.</div></footer></body></html>\n"
