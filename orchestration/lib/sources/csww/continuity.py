@@ -267,18 +267,18 @@ def _leavers_still_in_post(con: duckdb.DuckDBPyConnection, logs: dict[Key, Issue
 def _new_workers_started_earlier(con: duckdb.DuckDBPyConnection, logs: dict[Key, IssueLog]) -> None:
     rows = con.execute(
         """
+        with compared as (
+            select distinct old_la_code, collection_year + 1 as collection_year from continuity_previous
+        ),
+        known as (
+            select distinct old_la_code, collection_year + 1 as collection_year, swe_pseudonym
+            from continuity_previous
+        )
         select c.old_la_code, c.collection_year, c.record_number, c.source_line, c.role_start_date
         from continuity_current c
+        semi join compared using (old_la_code, collection_year)
+        anti join known using (old_la_code, collection_year, swe_pseudonym)
         where not c.agency_worker and c.role_start_date <= make_date(c.collection_year - 1, 9, 30)
-            and exists (
-                select 1 from continuity_previous p
-                where p.old_la_code = c.old_la_code and p.collection_year = c.collection_year - 1
-            )
-            and not exists (
-                select 1 from continuity_previous p
-                where p.old_la_code = c.old_la_code and p.collection_year = c.collection_year - 1
-                    and p.swe_pseudonym = c.swe_pseudonym
-            )
         order by 1, 2, 3
         """
     ).fetchall()

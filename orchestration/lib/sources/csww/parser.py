@@ -17,6 +17,9 @@ What the batches hold, and why:
 - a repeating element that is absent is an empty list (zero occurrences), never null, so list
   functions need no null handling.
 
+Encodings: UTF-8, any encoding the XML declaration names, and UTF-16 with a byte-order mark or a
+declaration saying so; bytes that contradict their declaration are refused, never guessed at.
+
 Safety: the first bytes are read before lxml sees the file, and any DOCTYPE is refused there, so
 no entity (external, XXE, or "billion laughs") is ever declared, let alone resolved. The lxml
 parser is also configured never to resolve entities, load DTDs or touch the network, in case a
