@@ -18,7 +18,7 @@ import pytest
 
 from orchestration.lib import paths, warehouse
 from orchestration.lib.checks.expectations import Validator
-from orchestration.lib.load.returns import FileOutcome, LoadSummary, ReturnLoader, discover_returns
+from orchestration.lib.load.returns import FileOutcome, LoadSummary, ReturnLoader, discover_returns, ensure_tables
 from orchestration.lib.sources.csww import rules
 from synthetic import generate_returns
 from tests.conftest import TEST_PSEUDONYM_KEY
@@ -274,3 +274,15 @@ def test_continuity_without_a_previous_return_says_so(workspace: Path, generated
     assert {row["rule"] for row in report_rows(outcome)} == {"cases-high"}, "no continuity issue"
     report = (outcome.report_path / "report.txt").read_text(encoding="utf-8")
     assert "Continuity: no 2021 return for LA 301 is loaded" in report
+
+
+def test_a_warehouse_from_before_queries_has_its_counts_renamed(workspace: Path) -> None:
+    with warehouse.connect() as con:
+        con.execute("create schema raw_csww")
+        con.execute("create table raw_csww.returns (old_la_code varchar, warning_count integer)")
+        con.execute("insert into raw_csww.returns values ('301', 3)")
+        con.execute("create table raw_csww.load_history (old_la_code varchar, warning_count integer)")
+        ensure_tables(con)
+        assert con.execute("select query_count from raw_csww.returns").fetchall() == [(3,)]
+        columns = con.execute("select column_name from information_schema.columns where table_name = 'load_history'")
+        assert [c for (c,) in columns.fetchall()] == ["old_la_code", "query_count"]
