@@ -524,7 +524,10 @@ class ReturnLoader:
         folder.mkdir(parents=True, exist_ok=True)
         if quarantine:
             shutil.copy2(file.path, folder / file.path.name)
-        write_report(ValidationReport.from_outcome(file.path.name, parsed, issues=issues), folder)
+        report = ValidationReport.from_outcome(
+            file.path.name, parsed, issues=issues, old_la_code=file.old_la_code, year=file.year
+        )
+        write_report(report, folder)
         return folder
 
     def _history(
