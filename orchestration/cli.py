@@ -107,6 +107,38 @@ def _extract(args: argparse.Namespace) -> int:
     return 0
 
 
+def _validate(args: argparse.Namespace) -> int:
+    import os
+    import re
+
+    from orchestration.lib.sources.csww import report
+    from orchestration.lib.sources.csww.validate import validate_file
+
+    path = Path(args.path)
+    if not path.is_file():
+        problem = "does not exist" if not path.exists() else "is not a file"
+        print(f"workforce validate: {path} {problem}. Give the path of a CSWW XML return.", file=sys.stderr)
+        return 2
+    if args.la is not None and not re.fullmatch(r"\d{3}", args.la):
+        print(f"workforce validate: --la {args.la!r} is not a 3-digit DfE LA code, e.g. 301.", file=sys.stderr)
+        return 2
+    result = validate_file(path, old_la_code=args.la, year=args.year)
+    content = report.render(result, args.format)
+    out = Path(args.out) if args.out else None
+    if out is None and args.format in ("html", "xlsx"):
+        out = Path.cwd() / f"{path.stem}_validation{Path(report.FORMATS[args.format]).suffix}"
+    if out is None:
+        sys.stdout.write(content.decode("utf-8"))
+    else:
+        # The council's copy names workers by SWE number: readable by its owner only.
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+        print(result.verdict)
+        print(out)
+    return 0 if result.accepted else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="workforce",
@@ -168,6 +200,26 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--format", default="xlsx", choices=["xlsx", "html", "csv"])
     extract.add_argument("--out", help="file to write (default: $WORKFORCE_DATA_DIR/packs/<code>_<year>.<format>)")
     extract.set_defaults(handler=_extract)
+
+    from orchestration.lib.sources.csww.report import FORMATS
+
+    validate = commands.add_parser(
+        "validate",
+        help="check a CSWW return against the return rules without loading it",
+        description="Check one CSWW XML return as the warehouse would, without loading it: errors (which stop "
+        "a return from loading), then queries (worth checking), each with its line, worker and how to fix it. "
+        "Compares with the council's previous return when the warehouse holds it. Exits 0 when there are no "
+        "errors, 1 when there are, 2 when the command cannot run.",
+    )
+    validate.add_argument("path", help="the return to check (XML)")
+    validate.add_argument("--la", help="the council the return is for, as a 3-digit DfE LA code (default: its Header)")
+    validate.add_argument("--year", type=int, help="the collection year it is for (default: its Header)")
+    validate.add_argument("--format", default="text", choices=list(FORMATS))
+    validate.add_argument(
+        "--out",
+        help="file to write (default: the terminal for text and json; <return>_validation.html or .xlsx here)",
+    )
+    validate.set_defaults(handler=_validate)
     return parser
 
 

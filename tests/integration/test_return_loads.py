@@ -228,16 +228,17 @@ def test_public_sample_is_quarantined_with_exactly_its_faults(workspace: Path, v
     for row in csv.DictReader((outcome.report_path / "issues.csv").open(encoding="utf-8")):
         counts[row["rule"]] = counts.get(row["rule"], 0) + 1
     assert counts == {
-        "fte-range": 13,
+        "role-end-after-reference": 11,
         "role-start-after-reference": 7,
+        "fte30-missing": 4,
         "leaver-in-post": 4,
         "role-end-before-year": 2,
         "contract-weeks-range": 19,
-        "role-end-after-reference": 11,
-        "fte30-missing": 4,
-        "role-start-missing": 4,
+        "fte-zero": 13,
         "qual-inst-missing": 12,
+        "cases-high": 10,
+        "role-start-missing": 4,
     }
-    assert outcome.errors == 26 and outcome.warnings == 50
+    assert outcome.errors == 28 and outcome.queries == 58
     with warehouse.connect(read_only=True) as con:
         assert con.execute("select count(*) from raw_csww.workers").fetchone()[0] == 0

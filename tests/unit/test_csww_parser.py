@@ -8,6 +8,7 @@ ingest benchmark (see `benchmark` at the bottom):
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import json
 import re
@@ -23,7 +24,6 @@ import pytest
 
 from orchestration.lib.load.pseudonym import Pseudonymiser
 from orchestration.lib.sources.csww import spec
-from orchestration.lib.sources.csww.issues import format_report_text, write_report_csv
 from orchestration.lib.sources.csww.parser import (
     LA_LEVEL_KEYS,
     WORKER_COLUMNS,
@@ -31,6 +31,7 @@ from orchestration.lib.sources.csww.parser import (
     ParseOutcome,
     parse_return,
 )
+from orchestration.lib.sources.csww.report import ValidationReport, render
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "returns"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -297,21 +298,25 @@ def test_the_same_worker_role_twice_is_an_error_naming_both_records(tmp_path):
 # -- the public sample -----------------------------------------------------------------------------
 
 SAMPLE_EXPECTED = {
-    # FTE is 0 in 13 records: FTE must be above 0 (a leaver's FTE on the day they left).
-    "fte-range": [2, 3, 6, 10, 12, 13, 14, 20, 22, 25, 26, 28, 30],
+    # Errors.
     # RoleStartDate after 30 September 2022 (2023-03-28 in six, 2022-10-08 in record 16).
     "role-start-after-reference": [4, 8, 16, 17, 18, 21, 23],
+    # RoleEndDate 2023-03-28, after the reference date: the census cannot know a later end.
+    "role-end-after-reference": [3, 6, 10, 12, 13, 14, 22, 25, 26, 28, 30],
     # Records 2 and 20 ended in 2019 and 2018 yet have FTE30 and Cases30 above 0.
     "leaver-in-post": [2, 2, 20, 20],
     "role-end-before-year": [2, 20],
-    # Warnings. ContractWeeks such as 288.7 and 475.7 weeks.
+    # Not ended by 30 September (or ended only after it) and no FTE30.
+    "fte30-missing": [1, 12, 14, 30],
+    # Queries. FTE is 0 in 13 records: valid under DfE's schema, but worth confirming.
+    "fte-zero": [2, 3, 6, 10, 12, 13, 14, 20, 22, 25, 26, 28, 30],
+    # ContractWeeks such as 288.7 and 475.7 weeks.
     "contract-weeks-range": [1, 3, 5, 6, 7, 9, 10, 11, 13, 14, 15, 17, 18, 19, 22, 24, 25, 26, 28],
+    # Cases30 of 61 to 80 on one worker.
+    "cases-high": [1, 2, 8, 15, 17, 20, 25, 27, 28, 30],
     # These 12 are the 12 XSD errors "QualLevel: This element is not expected": QualInst is
     # missing before QualLevel; no element is out of the specification order.
     "qual-inst-missing": [4, 6, 8, 11, 12, 13, 18, 20, 21, 22, 25, 26],
-    # RoleEndDate 2023-03-28, after the reference date: counted in post, not as leavers.
-    "role-end-after-reference": [3, 6, 10, 12, 13, 14, 22, 25, 26, 28, 30],
-    "fte30-missing": [1, 12, 14, 30],
     "role-start-missing": [2, 7, 11, 22],
 }
 
@@ -333,14 +338,15 @@ def test_public_sample_report_says_exactly_what_is_wrong():
     assert actual == SAMPLE_EXPECTED
     errors = [i for i in outcome.issues if i.severity == "error"]
     assert {i.rule for i in errors} == {
-        "fte-range",
         "role-start-after-reference",
+        "role-end-after-reference",
         "leaver-in-post",
         "role-end-before-year",
+        "fte30-missing",
     }
     by_place = {(i.rule, i.record, i.element): i for i in outcome.issues}
-    fte = by_place["fte-range", 2, "FTE"]
-    assert (fte.line, fte.value) == (42, "0")
+    fte = by_place["fte-zero", 2, "FTE"]
+    assert (fte.line, fte.value, fte.severity) == (42, "0", "query")
     assert by_place["leaver-in-post", 2, "FTE30"].value == "0.603665"
     assert by_place["leaver-in-post", 20, "Cases30"].line == 374
     assert by_place["contract-weeks-range", 5, "ContractWeeks"].value == "475.7"
@@ -393,9 +399,44 @@ def test_latin1_byte_in_a_utf8_file_gives_line_and_byte(tmp_path):
     assert "'é'" in issue.message and "UTF-8" in issue.message
 
 
-def test_utf16_file_is_refused(tmp_path):
-    issue = only_issue(parse(tmp_path, return_xml([worker()]).encode("utf-16"))[0])
-    assert issue.rule == "xml-encoding"
+UTF16_DECLARED = return_xml([worker(QualInst="Université de Paris")]).replace('"UTF-8"', '"UTF-16"')
+
+
+@pytest.mark.parametrize(
+    ("content", "how"),
+    [
+        (UTF16_DECLARED.encode("utf-16"), "byte-order mark and declaration"),
+        (UTF16_DECLARED.encode("utf-16-le"), "declaration, little-endian, no byte-order mark"),
+        (UTF16_DECLARED.encode("utf-16-be"), "declaration, big-endian, no byte-order mark"),
+        (UTF16_DECLARED.replace(' encoding="UTF-16"', "").encode("utf-16"), "byte-order mark only"),
+        (UTF16_DECLARED.replace('"UTF-16"', '"UTF-16LE"').encode("utf-16-le"), "declared UTF-16LE"),
+    ],
+)
+def test_a_return_declared_and_encoded_as_utf16_is_read(tmp_path, content, how):
+    outcome, table, _ = parse(tmp_path, content)
+    assert outcome.ok and outcome.issues == [], how
+    assert table.column("qual_inst").to_pylist() == [["Université de Paris"]]
+    assert table.column("source_line").to_pylist() == [worker_lines(UTF16_DECLARED)[0]]
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (
+            return_xml([worker()]).encode("utf-16"),
+            'UTF-16 (little-endian) but its XML declaration says encoding="utf-8"',
+        ),
+        (UTF16_DECLARED.encode("utf-8"), "not UTF-16"),
+        (codecs.BOM_UTF8 + UTF16_DECLARED.encode("utf-8"), "UTF-8 byte-order mark"),
+        (UTF16_DECLARED.replace('"UTF-16"', '"UTF-16BE"').encode("utf-16"), "UTF-16 little-endian but"),
+        (UTF16_DECLARED.replace(' encoding="UTF-16"', "").encode("utf-16-le"), "neither a byte-order mark"),
+        (return_xml([worker()]).encode("utf-32"), "UTF-32"),
+    ],
+)
+def test_bytes_that_contradict_their_declaration_are_refused(tmp_path, content, words):
+    issue = only_issue(parse(tmp_path, content)[0])
+    assert (issue.rule, issue.line) == ("xml-encoding", 1)
+    assert words in issue.message and "Save the file again" in issue.message
 
 
 def test_properly_declared_latin1_file_is_read(tmp_path):
@@ -446,6 +487,12 @@ def test_header_lea_and_year_differing_from_the_folder_name_both_values(tmp_path
         (("<ReferenceDate>2022-09-30</ReferenceDate>", ""), "header-reference-date"),
         (("<Year>2022</Year>", "<Year>22</Year>"), "header-year"),
         (("<DateTime>2022-10-14T09:30:00</DateTime>", "<DateTime>yesterday</DateTime>"), "header-datetime"),
+        (("<LEA>301</LEA>", "<LEA> 301 </LEA>"), "header-lea"),
+        (("<LEA>301</LEA>", "<LEA>\n        301\n      </LEA>"), "header-lea"),
+        (("<Year>2022</Year>", "<Year>2022</Year><Year>2022</Year>"), "header-repeated"),
+        (("</CollectionDetails>", "</CollectionDetails><CollectionDetails/>"), "header-repeated"),
+        (("<LEA>301</LEA>", "<LEA>301</LEA><LEA>301</LEA>"), "header-repeated"),
+        (("</Source>", "</Source><Source><LEA>302</LEA></Source>"), "header-lea-conflict"),
     ],
 )
 def test_header_problems(tmp_path, change, rule):
@@ -453,6 +500,23 @@ def test_header_problems(tmp_path, change, rule):
     issue = only_issue(outcome)
     assert issue.rule == rule
     assert issue.line is not None and issue.line <= 15
+
+
+def test_a_second_source_with_the_same_lea_is_valid(tmp_path):
+    outcome, _, _ = parse(
+        tmp_path, return_xml([worker()]).replace("</Source>", "</Source><Source><LEA>301</LEA></Source>")
+    )
+    assert outcome.ok and outcome.issues == []
+
+
+def test_a_council_that_did_not_exist_on_the_reference_date(tmp_path):
+    cumbria_2023 = return_xml([worker()], year=2023, header=header_xml(2023, "909"))
+    outcome, _, _ = parse(tmp_path, cumbria_2023, old_la_code="909", year=2023)
+    issue = only_issue(outcome)
+    assert (issue.rule, issue.value, issue.element) == ("lea-not-in-existence", "909", "LEA")
+    assert "Cumbria" in issue.message and "942 Cumberland, 943 Westmorland and Furness" in issue.message
+    cumbria_2022 = return_xml([worker()], header=header_xml(2022, "909"))
+    assert parse(tmp_path, cumbria_2022, old_la_code="909")[0].issues == []
 
 
 def test_missing_header_falls_back_to_the_folder_year(tmp_path):
@@ -601,14 +665,14 @@ def test_whitespace_around_values_is_ignored(tmp_path):
 
 
 def test_issues_per_rule_are_capped_with_a_count_of_the_rest(tmp_path):
-    workers = [worker(SWENo=f"SW{n:010d}", FTE="0") for n in range(1, 1_201)]
+    workers = [worker(SWENo=f"SW{n:010d}", FTE="1.5") for n in range(1, 1_201)]
     outcome, table, _ = parse(tmp_path, return_xml(workers))
     kept = [i for i in outcome.issues if i.rule == "fte-range"]
     assert len(kept) == 1_001 and table.num_rows == 1_200
     summary = kept[-1]
     assert summary.more == 200 and summary.record is None and "200 more" in summary.message
-    report = format_report_text("return.xml", outcome.header, outcome.issues)
-    assert re.search(r"error +fte-range +1,200\n", report)
+    report = render(ValidationReport.from_outcome("return.xml", outcome), "text").decode("utf-8")
+    assert re.search(r"error +fte-range +1,200 ", report)
 
 
 # -- hostile files ---------------------------------------------------------------------------------
@@ -623,13 +687,11 @@ XXE_DOCTYPES = [
 
 
 def _everything_said(outcome: ParseOutcome, table: pa.Table, tmp_path: Path) -> str:
-    csv_path = tmp_path / "issues.csv"
-    write_report_csv(outcome.issues, csv_path)
+    report = ValidationReport.from_outcome("return.xml", outcome)
     return "\n".join(
         [
             repr(outcome),
-            format_report_text("return.xml", outcome.header, outcome.issues),
-            csv_path.read_text(),
+            *(render(report, fmt).decode("utf-8") for fmt in ("text", "csv", "json", "html")),
             json.dumps(table.to_pylist(), default=str),
         ]
     )

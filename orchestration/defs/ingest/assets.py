@@ -78,6 +78,7 @@ def csww_returns(context: dg.AssetExecutionContext):
             "files_loaded": len(summary.with_status("loaded")),
             "files_quarantined": len(summary.with_status("quarantined")),
             "files_unchanged": len(summary.with_status("unchanged")),
+            "files_loaded_with_queries": sum(1 for o in summary.with_status("loaded") if o.queries),
             "rows_loaded": summary.rows_loaded,
             "table_rows": worker_rows,
             "returns_in_warehouse": returns_loaded,
@@ -134,6 +135,14 @@ def _log_summary(summary: LoadSummary) -> None:
     )
     for outcome in summary.with_status("quarantined"):
         log.warning("quarantined %s: %s (report: %s)", outcome.file.path.name, outcome.message, outcome.report_path)
+    queried = [o for o in summary.with_status("loaded") if o.queries]
+    if queried:
+        log.warning(
+            "returns: %d loaded with queries for their councils to check (%d queries; reports under %s)",
+            len(queried),
+            sum(o.queries for o in queried),
+            paths.reports_dir() / "returns",
+        )
     for path in summary.misplaced:
         log.warning("not loaded: %s is not under returns/<LA code>/<year>/", path)
 

@@ -27,8 +27,10 @@ import pyarrow.parquet as pq
 from orchestration.lib import paths
 from orchestration.lib.checks.expectations import SuiteOutcome, Validator, columns_used, merge_outcomes
 from orchestration.lib.load.pseudonym import Pseudonymiser
-from orchestration.lib.sources.csww.issues import Issue, format_report_text, issue_counts, write_report_csv
+from orchestration.lib.sources.csww import continuity
+from orchestration.lib.sources.csww.issues import Issue, severity_counts
 from orchestration.lib.sources.csww.parser import WORKER_SCHEMA, ParseOutcome, parse_return
+from orchestration.lib.sources.csww.report import ValidationReport, write_report
 from orchestration.lib.warehouse import ensure_schemas, file_sha256
 
 Progress = Callable[[str], None]
@@ -61,7 +63,7 @@ create table if not exists raw_csww.load_history (
     status varchar,            -- loaded | quarantined | superseded
     workers integer,
     error_count integer,
-    warning_count integer,
+    query_count integer,
     report_path varchar,
     message varchar,
     run_id varchar,
@@ -80,7 +82,7 @@ create table if not exists raw_csww.returns (
     header_software_code varchar,
     header_generated_at varchar,
     workers integer,
-    warning_count integer
+    query_count integer
 )
 """
 # Parsing is CPU-bound Python: two processes on two cores nearly halve a full load. A handful of
@@ -114,7 +116,7 @@ class FileOutcome:
     sha256: str
     workers: int = 0
     errors: int = 0
-    warnings: int = 0
+    queries: int = 0
     report_path: Path | None = None
     message: str = ""
 
@@ -165,6 +167,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     ensure_schemas(con)
     con.execute(LOAD_HISTORY_DDL)
     con.execute(RETURNS_DDL)
+    _rename_warning_counts(con)
     empty = _with_provenance(WORKER_SCHEMA.empty_table(), _Stamp("000", 0, "", "", _now()))
     con.register("empty_workers", empty)
     con.execute("create table if not exists raw_csww.workers as select * from empty_workers limit 0")
@@ -175,6 +178,18 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
         f"source_file varchar, file_sha256 varchar, loaded_at timestamptz, {la_columns}, "
         "pay_flags map(varchar, varchar))"
     )
+
+
+def _rename_warning_counts(con: duckdb.DuckDBPyConnection) -> None:
+    """Warehouses made before the return's queries took DfE's name count them in warning_count."""
+    for table in ("load_history", "returns"):
+        old = con.execute(
+            "select count(*) from information_schema.columns "
+            "where table_schema = 'raw_csww' and table_name = ? and column_name = 'warning_count'",
+            [table],
+        ).fetchone()[0]
+        if old:
+            con.execute(f"alter table raw_csww.{table} rename column warning_count to query_count")
 
 
 def loaded_shas(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], str]:
@@ -305,6 +320,7 @@ class ReturnLoader:
         try:
             self._stage(jobs)
             self._validate_pending()
+            self._query_continuity()
             self._swap_in()
         finally:
             shutil.rmtree(self._staging, ignore_errors=True)
@@ -357,6 +373,17 @@ class ReturnLoader:
         for key, issues in failing.items():
             staged = self._pending.pop(key)
             self._quarantine(staged.file, staged.sha256, issues, staged.outcome)
+
+    def _query_continuity(self) -> None:
+        """Year-on-year continuity queries (csww/continuity.py) on every return about to be loaded."""
+        staged = {key: s for key, s in self._pending.items() if s.rows is not None}
+        if not staged:
+            return
+        files = {key: s.file.path.name for key, s in staged.items()}
+        found = continuity.compare_with_previous(self.con, [s.rows for s in staged.values()], files=files)
+        for key, result in found.items():
+            staged[key].outcome.issues.extend(result.issues)
+            staged[key].outcome.notes.extend(result.notes)
 
     def _batches(self) -> Iterator[list[_Staged]]:
         """The pending returns in batches of about BATCH_ROWS worker rows (whole returns each)."""
@@ -444,7 +471,7 @@ class ReturnLoader:
 
     def _record_loaded(self, file: ReturnFile, parsed: ParseOutcome, sha: str) -> None:
         header = parsed.header
-        warnings = _count(parsed.issues, "warning")
+        queries = _count(parsed.issues, "query")
         source = str(file.path.relative_to(paths.raw_dir()))
         self.con.execute(
             "insert into raw_csww.returns values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -459,12 +486,12 @@ class ReturnLoader:
                 header.software_code if header else None,
                 str(header.generated_at) if header and header.generated_at else None,
                 parsed.workers,
-                warnings,
+                queries,
             ],
         )
-        report = self._write_report(file, sha, parsed.issues, parsed) if warnings else None
-        self._history(file, sha, "loaded", parsed.workers, 0, warnings, report, "loaded")
-        self.summary.outcomes.append(FileOutcome(file, "loaded", sha, parsed.workers, 0, warnings, report))
+        report = self._write_report(file, sha, parsed.issues, parsed) if queries else None
+        self._history(file, sha, "loaded", parsed.workers, 0, queries, report, "loaded")
+        self.summary.outcomes.append(FileOutcome(file, "loaded", sha, parsed.workers, 0, queries, report))
 
     def _record_superseded(self, file: ReturnFile) -> None:
         sha = file_sha256(file.path)
@@ -476,11 +503,11 @@ class ReturnLoader:
 
     def _quarantine(self, file: ReturnFile, sha: str, issues: list[Issue], parsed: ParseOutcome) -> None:
         report = self._write_report(file, sha, issues, parsed, quarantine=True)
-        errors, warnings = _count(issues, "error"), _count(issues, "warning")
+        errors, queries = _count(issues, "error"), _count(issues, "query")
         first = next((i for i in issues if i.severity == "error"), None)
         message = first.message if first else "failed validation"
-        self._history(file, sha, "quarantined", 0, errors, warnings, report, message)
-        self.summary.outcomes.append(FileOutcome(file, "quarantined", sha, 0, errors, warnings, report, message))
+        self._history(file, sha, "quarantined", 0, errors, queries, report, message)
+        self.summary.outcomes.append(FileOutcome(file, "quarantined", sha, 0, errors, queries, report, message))
 
     def _write_report(
         self,
@@ -497,9 +524,10 @@ class ReturnLoader:
         folder.mkdir(parents=True, exist_ok=True)
         if quarantine:
             shutil.copy2(file.path, folder / file.path.name)
-        write_report_csv(issues, folder / "issues.csv")
-        text = format_report_text(file.path.name, parsed.header, issues)
-        (folder / "report.txt").write_text(text, encoding="utf-8")
+        report = ValidationReport.from_outcome(
+            file.path.name, parsed, issues=issues, old_la_code=file.old_la_code, year=file.year
+        )
+        write_report(report, folder)
         return folder
 
     def _history(
@@ -509,7 +537,7 @@ class ReturnLoader:
         status: str,
         workers: int,
         errors: int,
-        warnings: int,
+        queries: int,
         report: Path | None,
         message: str,
     ) -> None:
@@ -524,7 +552,7 @@ class ReturnLoader:
                 status,
                 workers,
                 errors,
-                warnings,
+                queries,
                 str(report) if report else None,
                 message,
                 self.run_id,
@@ -535,7 +563,7 @@ class ReturnLoader:
 
 def _count(issues: list[Issue], severity: str) -> int:
     """Issues of one severity, including those a capped rule summarised as "and N more"."""
-    return sum(n for (level, _rule), n in issue_counts(issues).items() if level == severity)
+    return severity_counts(issues)[severity]
 
 
 def _suite_issue(file: ReturnFile, result, row: dict) -> Issue:

@@ -13,7 +13,7 @@ renamed as (
         loaded_at,
         header_software_code,
         workers as worker_records,
-        warning_count
+        query_count
     from source
 )
 

@@ -17,6 +17,9 @@ What the batches hold, and why:
 - a repeating element that is absent is an empty list (zero occurrences), never null, so list
   functions need no null handling.
 
+Encodings: UTF-8, any encoding the XML declaration names, and UTF-16 with a byte-order mark or a
+declaration saying so; bytes that contradict their declaration are refused, never guessed at.
+
 Safety: the first bytes are read before lxml sees the file, and any DOCTYPE is refused there, so
 no entity (external, XXE, or "billion laughs") is ever declared, let alone resolved. The lxml
 parser is also configured never to resolve entities, load DTDs or touch the network, in case a
@@ -38,7 +41,8 @@ import pyarrow as pa
 from lxml import etree
 
 from orchestration.lib.sources.csww import rules, spec
-from orchestration.lib.sources.csww.issues import ERROR, Issue, IssueLog, Rule
+from orchestration.lib.sources.csww.issues import Issue, IssueLog
+from orchestration.lib.sources.csww.rules import ERROR, RuleId
 
 # -- the batch schema ----------------------------------------------------------------------------
 
@@ -120,6 +124,8 @@ class ParseOutcome:
     la_level: dict[str, object]
     workers: int
     issues: list[Issue] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """Information for the report that is not an issue (e.g. no previous return to compare with)."""
 
     @property
     def ok(self) -> bool:
@@ -174,7 +180,7 @@ class _Slot(NamedTuple):
     """Raises KeyError or ValueError for a bad value; None for free text."""
     check: rules.ValueCheck | None
     element: spec.Element
-    bad_value: Rule | None
+    bad_value: RuleId | None
     explain: Callable[[str], str] | None
 
 
@@ -183,13 +189,13 @@ def _slot(index: int, element: spec.Element) -> _Slot:
     if kind == spec.CODE:
         # A dict lookup both validates and converts: yes/no codes become booleans.
         table = {"0": False, "1": True} if element.codes is spec.YES_NO else {c: c for c in element.codes or {}}
-        convert, bad, explain = table.__getitem__, rules.UNKNOWN_CODE, partial(rules.unknown_code, element)
+        convert, bad, explain = table.__getitem__, RuleId.UNKNOWN_CODE, partial(rules.unknown_code, element)
     elif kind == spec.DECIMAL:
-        convert, bad, explain = _to_decimal, rules.NUMBER_FORMAT, partial(rules.bad_number, element)
+        convert, bad, explain = _to_decimal, RuleId.NUMBER_FORMAT, partial(rules.bad_number, element)
     elif kind == spec.INTEGER:
-        convert, bad, explain = _to_integer, rules.NUMBER_FORMAT, partial(rules.bad_number, element)
+        convert, bad, explain = _to_integer, RuleId.NUMBER_FORMAT, partial(rules.bad_number, element)
     elif kind == spec.DATE:
-        convert, bad, explain = _to_date, rules.DATE_FORMAT, partial(_explain_date, element)
+        convert, bad, explain = _to_date, RuleId.DATE_FORMAT, partial(_explain_date, element)
     else:
         convert = bad = explain = None
     return _Slot(index, element.repeats, convert, rules.value_check(element), element, bad, explain)
@@ -252,7 +258,12 @@ _DOCTYPE_REFUSED = (
     "not read. Export the return again without a DOCTYPE."
 )
 _DECLARED_ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
-_WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_UTF16 = ((codecs.BOM_UTF16_LE, b"<\x00", "utf-16-le"), (codecs.BOM_UTF16_BE, b"\x00<", "utf-16-be"))
+"""(byte-order mark, how '<' starts without one, codec) of each UTF-16 byte order."""
+_UTF16_NAMES = {"utf-16": None, "utf16": None, "utf-16le": "utf-16-le", "utf-16be": "utf-16-be"}
+"""Declared UTF-16 names → the byte order they fix (None: either, told by the byte-order mark)."""
+_UTF8_NAMES = {"utf-8", "utf8"}
+_SAVE_AS = "Save the file again as UTF-8 (or UTF-16), with a declaration naming the encoding it really uses."
 
 
 @dataclass
@@ -260,36 +271,82 @@ class _Prolog:
     root: str | None = None
     root_line: int = 1
     encoding: str | None = None
-    problem: tuple[Rule, str, int | None] | None = None
+    """As declared, lower-cased."""
+    wide: str | None = None
+    """The UTF-16 codec when the file is UTF-16; None for UTF-8 and other 8-bit encodings."""
+    problem: tuple[RuleId, str, int | None] | None = None
     """(rule, message, line) when the file must not be parsed."""
 
 
+def _byte_order(start: bytes) -> tuple[str | None, int]:
+    """(UTF-16 codec or None, length of its byte-order mark) from the first bytes of a file."""
+    for bom, bare, codec in _UTF16:
+        if start.startswith(bom) and not start.startswith(codecs.BOM_UTF32_LE):
+            return codec, len(bom)
+        if start.startswith(bare):
+            return codec, 0
+    return None, 0
+
+
+def _encoding_conflict(declared: str | None, wide: str | None, bom: bytes) -> str | None:
+    """Why the bytes contradict the declared encoding (or cannot be told apart), or None."""
+    named = f'its XML declaration says encoding="{declared}"'
+    if wide is None:
+        if bom == codecs.BOM_UTF8 and declared not in (None, *_UTF8_NAMES):
+            return f"The file starts with a UTF-8 byte-order mark but {named}. {_SAVE_AS}"
+        if declared in _UTF16_NAMES:
+            return f"The file's bytes are not UTF-16 but {named}. {_SAVE_AS}"
+        return None
+    order = "little-endian" if wide == "utf-16-le" else "big-endian"
+    if declared is None:
+        return None if bom else f"The file looks UTF-16 but has neither a byte-order mark nor a declaration. {_SAVE_AS}"
+    if declared not in _UTF16_NAMES:
+        return f"The file's bytes are UTF-16 ({order}) but {named}. {_SAVE_AS}"
+    if _UTF16_NAMES[declared] not in (None, wide):
+        return f"The file's bytes are UTF-16 {order} but {named}. {_SAVE_AS}"
+    return None
+
+
 def _read_prolog(handle: BinaryIO) -> _Prolog:
-    """Read up to the root element's start tag, refusing DOCTYPEs and wide encodings."""
-    buf = handle.read(_CHUNK)
-    eof = len(buf) < _CHUNK
-    if buf.startswith(_WIDE_BOMS) or b"\x00" in buf[:4]:
+    """Read up to the root element's start tag, refusing DOCTYPEs and encodings at odds with the bytes.
+
+    A UTF-16 file is decoded as it is read, so the same scan (on UTF-8 bytes) serves every encoding.
+    """
+    first = handle.read(_CHUNK)
+    eof = len(first) < _CHUNK
+    wide, bom_length = _byte_order(first)
+    if wide is None and (first.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)) or b"\x00" in first[:4]):
         return _Prolog(
             problem=(
-                rules.XML_ENCODING,
-                "The file is UTF-16 or UTF-32 encoded; CSWW returns must "
-                "be UTF-8. Export or save the file again as UTF-8.",
+                RuleId.XML_ENCODING,
+                "The file is UTF-32 encoded or not text at all; CSWW returns must be UTF-8 or UTF-16. " + _SAVE_AS,
                 1,
             )
         )
-    pos = len(codecs.BOM_UTF8) if buf.startswith(codecs.BOM_UTF8) else 0
-    prolog = _Prolog()
+    bom = first[:bom_length] if wide else first[: len(codecs.BOM_UTF8)]
+    decoder = codecs.getincrementaldecoder(wide)("replace") if wide else None
+
+    def readable(data: bytes, final: bool) -> bytes:
+        return decoder.decode(data, final).encode("utf-8") if decoder else data
+
+    buf = readable(first[bom_length:], eof)
+    pos = len(codecs.BOM_UTF8) if decoder is None and bom == codecs.BOM_UTF8 else 0
+    prolog = _Prolog(wide=wide)
     while True:
         match = _PROLOG_TOKEN.match(buf, pos)
         if match is not None and (match.end() < len(buf) or eof):
             line = buf.count(b"\n", 0, match.start()) + 1
             if match.group("doctype"):
-                prolog.problem = (rules.XML_DOCTYPE, _DOCTYPE_REFUSED, line)
+                prolog.problem = (RuleId.XML_DOCTYPE, _DOCTYPE_REFUSED, line)
                 return prolog
             if match.group("decl") is not None:
                 declared = _DECLARED_ENCODING.search(match.group("decl"))
                 prolog.encoding = declared.group(1).decode("ascii").lower() if declared else None
             if match.group("root") is not None:
+                conflict = _encoding_conflict(prolog.encoding, wide, bom)
+                if conflict is not None:
+                    prolog.problem = (RuleId.XML_ENCODING, conflict, 1)
+                    return prolog
                 prolog.root = match.group("root").decode("utf-8", "replace")
                 prolog.root_line = line
                 return prolog
@@ -300,17 +357,17 @@ def _read_prolog(handle: BinaryIO) -> _Prolog:
         if not eof and len(buf) < _PROLOG_LIMIT:
             more = handle.read(_CHUNK)
             eof = len(more) < _CHUNK
-            buf += more
+            buf += readable(more, eof)
             continue
         if eof and pos >= len(buf):
             prolog.problem = (
-                rules.FILE_EMPTY,
+                RuleId.FILE_EMPTY,
                 "The file is empty: it holds no XML elements. Send the return exported from your system.",
                 None,
             )
         elif not eof:
             prolog.problem = (
-                rules.XML_MALFORMED,
+                RuleId.XML_MALFORMED,
                 "The file does not start with an XML element within its "
                 "first megabyte, so it was not read. Check it is the exported CSWW return.",
                 1,
@@ -332,12 +389,14 @@ def _bad_utf8(handle: BinaryIO) -> tuple[int, int, int] | None:
     return None
 
 
-def _looks_truncated(handle: BinaryIO, error_line: int) -> bool:
+def _looks_truncated(handle: BinaryIO, error_line: int, wide: str | None) -> bool:
     """True when the syntax error is on the file's last line and the file does not end with a tag."""
     handle.seek(0)
-    newlines = sum(chunk.count(b"\n") for chunk in iter(partial(handle.read, 1 << 20), b""))
+    newline = "\n".encode(wide) if wide else b"\n"
+    newlines = sum(chunk.count(newline) for chunk in iter(partial(handle.read, 1 << 20), b""))
     handle.seek(max(0, handle.tell() - 64))
-    return error_line >= newlines and not handle.read().rstrip().endswith(b">")
+    tail = handle.read().decode(wide or "utf-8", "ignore")
+    return error_line >= newlines and not tail.rstrip().endswith(">")
 
 
 # -- the reader ----------------------------------------------------------------------------------
@@ -360,8 +419,10 @@ class _ReturnReader:
         pseudonymise: Callable[[str], str],
         on_batch: Callable[[pa.Table], None],
         batch_size: int,
+        on_swe_number: Callable[[int, str], None] | None,
     ) -> None:
         self.path = path
+        self.on_swe_number = on_swe_number
         self.expected_old_la_code = expected_old_la_code
         self.expected_year = expected_year
         self.pseudonymise = pseudonymise
@@ -393,7 +454,7 @@ class _ReturnReader:
             with self.path.open("rb") as handle:
                 self._read(handle)
         except OSError as error:
-            self.log.add(rules.FILE_UNREADABLE, f"The file could not be read ({error.strerror or error}).")
+            self.log.add(RuleId.FILE_UNREADABLE, f"The file could not be read ({error.strerror or error}).")
         except _Stop:
             pass
         self._flush()
@@ -406,7 +467,7 @@ class _ReturnReader:
             self.log.add(rule, message, line=line)
             return
         if prolog.root is not None and prolog.root != "Message":
-            self.log.add(rules.WRONG_ROOT, self._wrong_root(prolog.root), line=prolog.root_line)
+            self.log.add(RuleId.WRONG_ROOT, self._wrong_root(prolog.root), line=prolog.root_line)
             return
         handle.seek(0)
         try:
@@ -448,11 +509,11 @@ class _ReturnReader:
         if tree.docinfo.doctype:
             # Defence in depth: a DOCTYPE the byte scan missed stops here, at the first event, and
             # lxml is configured never to resolve entities in any case.
-            self.log.add(rules.XML_DOCTYPE, _DOCTYPE_REFUSED)
+            self.log.add(RuleId.XML_DOCTYPE, _DOCTYPE_REFUSED)
             raise _Stop
         root = tree.getroot()
         if root.tag != "Message":
-            self.log.add(rules.WRONG_ROOT, self._wrong_root(str(root.tag)), line=root.sourceline)
+            self.log.add(RuleId.WRONG_ROOT, self._wrong_root(str(root.tag)), line=root.sourceline)
             raise _Stop
         return root
 
@@ -466,12 +527,12 @@ class _ReturnReader:
     def _syntax_error(self, handle: BinaryIO, error: etree.XMLSyntaxError, prolog: _Prolog) -> None:
         line = error.lineno or None
         if error.code == etree.ErrorTypes.ERR_INVALID_ENCODING:
-            self._encoding_error(handle, line, prolog.encoding)
+            self._encoding_error(handle, line, prolog)
         elif prolog.root is not None and (
-            error.code == etree.ErrorTypes.ERR_TAG_NOT_FINISHED or _looks_truncated(handle, line or 0)
+            error.code == etree.ErrorTypes.ERR_TAG_NOT_FINISHED or _looks_truncated(handle, line or 0, prolog.wide)
         ):
             self.log.add(
-                rules.XML_MALFORMED,
+                RuleId.XML_MALFORMED,
                 (
                     f"The file stops in the middle of the XML (line {line}): it looks cut short. Export or "
                     "upload the whole file again."
@@ -480,7 +541,7 @@ class _ReturnReader:
             )
         else:
             self.log.add(
-                rules.XML_MALFORMED,
+                RuleId.XML_MALFORMED,
                 (
                     f"The file is not well-formed XML: {error.msg}. It should be the file your system "
                     "exported; if it was edited by hand, check the tags around that line."
@@ -488,25 +549,26 @@ class _ReturnReader:
                 line=line,
             )
 
-    def _encoding_error(self, handle: BinaryIO, lxml_line: int | None, encoding: str | None) -> None:
+    def _encoding_error(self, handle: BinaryIO, lxml_line: int | None, prolog: _Prolog) -> None:
         # Only a file read as UTF-8 can be searched for its first bad UTF-8 byte.
-        found = _bad_utf8(handle) if encoding in (None, "utf-8", "utf8") else None
+        utf8 = prolog.wide is None and prolog.encoding in (None, *_UTF8_NAMES)
+        found = _bad_utf8(handle) if utf8 else None
         if found is None:
+            encoding = prolog.wide or prolog.encoding or "utf-8"
             self.log.add(
-                rules.XML_ENCODING,
-                f"Line {lxml_line} has bytes that are not valid in the file's encoding. CSWW returns must "
-                "be UTF-8: export or save the file again as UTF-8.",
+                RuleId.XML_ENCODING,
+                f"Line {lxml_line} has bytes that are not valid in the file's encoding ({encoding}). {_SAVE_AS}",
                 line=lxml_line,
             )
             return
         line, offset, byte = found
         hint = bytes([byte]).decode("cp1252", "replace")
         self.log.add(
-            rules.XML_ENCODING,
+            RuleId.XML_ENCODING,
             (
                 f"Line {line} has a byte that is not valid UTF-8 (0x{byte:02X} at byte {offset:,} of the "
-                f"file; in Windows-1252 that would be {hint!r}). CSWW returns must be UTF-8: export or save "
-                "the file again as UTF-8."
+                f"file; in Windows-1252 that would be {hint!r}). A file that declares no other encoding must "
+                "be UTF-8: save it again as UTF-8, or declare the encoding it really uses."
             ),
             line=line,
         )
@@ -522,7 +584,7 @@ class _ReturnReader:
         if not self.la_block_seen and self.ctx is not None:
             name = spec.la_level_block_name(self.ctx.year)
             self.log.add(
-                rules.LA_LEVEL_BLOCK,
+                RuleId.LA_LEVEL_BLOCK,
                 (
                     f"The return has no {name} block. Add it after the Header, with NumberOfVacancies, "
                     "NoAgencyFTE and NoAgencyHeadcount."
@@ -530,7 +592,7 @@ class _ReturnReader:
             )
         if self.records == 0:
             self.log.add(
-                rules.NO_WORKERS,
+                RuleId.NO_WORKERS,
                 (
                     "The return has no CSWWWorker records. It must list every children's social worker "
                     "role in the year: in post, leavers and agency workers."
@@ -544,7 +606,7 @@ class _ReturnReader:
         if tag == "Header":
             if self.stage > 0:
                 self.log.add(
-                    rules.MESSAGE_ORDER,
+                    RuleId.MESSAGE_ORDER,
                     ("Header must be the first element in Message, and appear once; this one was ignored."),
                     line=line,
                     element="Header",
@@ -555,7 +617,7 @@ class _ReturnReader:
         self._start_body(line)
         if self.la_block_seen:
             self.log.add(
-                rules.LA_LEVEL_BLOCK,
+                RuleId.LA_LEVEL_BLOCK,
                 f"{tag} appears more than once; a return has one.",
                 line=line,
                 element=tag,
@@ -563,7 +625,7 @@ class _ReturnReader:
             return
         if self.stage == 3:
             self.log.add(
-                rules.MESSAGE_ORDER,
+                RuleId.MESSAGE_ORDER,
                 (
                     f"{tag} comes after the CSWWWorker records; it must come between the Header and the "
                     "first CSWWWorker."
@@ -575,7 +637,7 @@ class _ReturnReader:
 
     def _unknown_top_level(self, element: etree._Element) -> None:
         self.log.add(
-            rules.MESSAGE_ORDER,
+            RuleId.MESSAGE_ORDER,
             (
                 f"{element.tag!r} is not part of a CSWW return: Message may hold only the Header, the "
                 "LA-level block and CSWWWorker records. Remove it."
@@ -591,7 +653,7 @@ class _ReturnReader:
         self.stage = 1
         if self.header is None:
             self.log.add(
-                rules.HEADER_MISSING,
+                RuleId.HEADER_MISSING,
                 (
                     "The file has no Header at the start of Message, so its LA and collection year cannot "
                     "be read. Add the Header with CollectionDetails (Collection, Year, ReferenceDate) and "
@@ -602,7 +664,7 @@ class _ReturnReader:
         year = self.header.year if self.header and self.header.year else self.expected_year
         if year is None:
             self.log.add(
-                rules.HEADER_YEAR,
+                RuleId.HEADER_YEAR,
                 (
                     "Without a collection year the workers cannot be checked, so the rest of the file was "
                     "not read. Give the Year in the Header."
@@ -611,6 +673,7 @@ class _ReturnReader:
             )
             raise _Stop
         self.ctx = rules.YearContext.for_year(year, self.today)
+        self.log.year = year
 
     def _header(self, element: etree._Element) -> None:
         line = element.sourceline
@@ -625,6 +688,9 @@ class _ReturnReader:
         collection = read("CollectionDetails/Collection")
         year, year_problem = rules.parse_year(read("CollectionDetails/Year"), self.today)
         reference, reference_problem = rules.parse_reference_date(read("CollectionDetails/ReferenceDate"), year)
+        # The LEA is checked as written: DfE's schema allows no spaces around it, so none are stripped.
+        lea = element.find("Source/LEA")
+        lea_problem = rules.check_lea(lea.text if lea is not None else None)
         old_la_code = read("Source/LEA")
         generated_at, generated_problem = rules.parse_generated_at(read("Source/DateTime"))
         self.header = ReturnHeader(collection, year, reference, old_la_code, read("Source/SoftwareCode"), generated_at)
@@ -632,19 +698,38 @@ class _ReturnReader:
             (rules.check_collection(collection), "CollectionDetails/Collection"),
             (year_problem, "CollectionDetails/Year"),
             (reference_problem, "CollectionDetails/ReferenceDate"),
-            (rules.check_lea(old_la_code), "Source/LEA"),
+            (lea_problem, "Source/LEA"),
             (generated_problem, "Source/DateTime"),
         ]
         for finding, path in problems:
             if finding is not None:
                 self.add(finding, where(path))
-        valid_old_la_code = old_la_code if rules.check_lea(old_la_code) is None else None
+        self._header_repeats(element)
+        valid_old_la_code = old_la_code if lea_problem is None else None
+        if valid_old_la_code is not None and year is not None:
+            missing = rules.check_lea_exists(valid_old_la_code, spec.reference_date(year))
+            if missing is not None:
+                self.add(missing, where("Source/LEA"))
         for finding in rules.check_expected(valid_old_la_code, year, self.expected_old_la_code, self.expected_year):
             self.add(
                 finding,
-                where("CollectionDetails/Year" if finding.rule is rules.YEAR_MISMATCH else "Source/LEA"),
+                where("CollectionDetails/Year" if finding.rule is RuleId.YEAR_MISMATCH else "Source/LEA"),
             )
         self._start_body(line)
+
+    def _header_repeats(self, header: etree._Element) -> None:
+        """Header parts given twice: a second of what may appear once, or a second Source's other LEA."""
+        reported: set[tuple[str, str]] = set()
+        for parent in (header, *header.iterfind("CollectionDetails"), *header.iterfind("Source")):
+            for part in rules.HEADER_PARTS_ONCE[str(parent.tag)]:
+                found = parent.findall(part)
+                if len(found) > 1 and (parent.tag, part) not in reported:
+                    reported.add((str(parent.tag), part))
+                    self.add(rules.header_repeated(str(parent.tag), part, len(found)), found[1].sourceline)
+        sources = header.findall("Source")
+        conflict = rules.check_source_leas([_text(source.find("LEA")) or "" for source in sources])
+        if conflict is not None:
+            self.add(conflict, sources[1].sourceline)
 
     def _la_block(self, element: etree._Element, tag: str) -> None:
         assert self.ctx is not None
@@ -653,7 +738,7 @@ class _ReturnReader:
         self.la_block_seen = True
         if tag != expected:
             self.log.add(
-                rules.LA_LEVEL_BLOCK,
+                RuleId.LA_LEVEL_BLOCK,
                 (
                     f"For {self.ctx.year} the LA-level block is called {expected}, not {tag} (it was renamed "
                     "LALevel in 2025). Rename it."
@@ -676,7 +761,7 @@ class _ReturnReader:
             self.stage = 3
         else:
             self.log.add(
-                rules.MESSAGE_ORDER,
+                RuleId.MESSAGE_ORDER,
                 (f"This CSWWWorker is inside {parent.tag!r}; CSWWWorker records must sit directly inside Message."),
                 line=line,
                 record=record,
@@ -753,7 +838,7 @@ class _ReturnReader:
         for name in layout.required:
             if name not in values:
                 self.log.add(
-                    rules.MISSING_REQUIRED,
+                    RuleId.MISSING_REQUIRED,
                     rules.missing_required(name, layout.parent),
                     line=block.sourceline,
                     record=record,
@@ -774,7 +859,7 @@ class _ReturnReader:
         name = slot.element.name
         if not slot.repeats and name in values:
             self.log.add(
-                rules.ELEMENT_REPEATED,
+                RuleId.ELEMENT_REPEATED,
                 rules.repeated(name),
                 line=child.sourceline,
                 record=record,
@@ -782,7 +867,7 @@ class _ReturnReader:
             )
             return True
         self.log.add(
-            rules.ELEMENT_ORDER,
+            RuleId.ELEMENT_ORDER,
             rules.out_of_order(name, layout.names[last_index]),
             line=child.sourceline,
             record=record,
@@ -794,7 +879,7 @@ class _ReturnReader:
         """Report an empty or unreadable value; the value becomes None."""
         name = slot.element.name
         if text is None:
-            rule, message, shown = rules.EMPTY_VALUE, rules.empty_value(name), None
+            rule, message, shown = RuleId.EMPTY_VALUE, rules.empty_value(name), None
         else:
             shown = None if name in rules.PERSONAL_ELEMENTS else text
             rule, message = slot.bad_value, slot.explain(text)
@@ -806,9 +891,9 @@ class _ReturnReader:
         element = layout.every_year.get(tag)
         assert self.ctx is not None
         if element is not None:
-            rule, message = rules.ELEMENT_NOT_IN_YEAR, rules.not_in_year(element, self.ctx.year)
+            rule, message = RuleId.ELEMENT_NOT_IN_YEAR, rules.not_in_year(element, self.ctx.year)
         else:
-            rule, message = rules.UNKNOWN_ELEMENT, rules.unknown_element(tag, layout.parent)
+            rule, message = RuleId.UNKNOWN_ELEMENT, rules.unknown_element(tag, layout.parent)
         # Only a known, non-personal element's value is shown: an unknown one could hold anything.
         value = _text(child) if element is not None and tag not in rules.PERSONAL_ELEMENTS else None
         self.log.add(rule, message, line=child.sourceline, record=record, element=tag, value=value)
@@ -819,6 +904,8 @@ class _ReturnReader:
         """Queue one worker's row, with SWENo pseudonymised and the birth date cut to its month."""
         swe = values.get("SWENo")
         if swe is not None:
+            if self.on_swe_number is not None:
+                self.on_swe_number(record, swe)
             values["SWENo"] = self.pseudonymise(swe)
         born = values.get("PersonBirthDate")
         if born is not None:
@@ -846,11 +933,18 @@ def parse_return(
     pseudonymise: Callable[[str], str],
     on_batch: Callable[[pa.Table], None],
     batch_size: int = 20_000,
+    on_swe_number: Callable[[int, str], None] | None = None,
 ) -> ParseOutcome:
     """Read one CSWW return, calling `on_batch` with at most `batch_size` worker rows at a time.
 
     `expected_old_la_code` and `expected_year` are where the file sits in the landing zone; the Header is
     what counts, and any difference is reported as an error. Never raises for bad input: problems
     are Issues in the outcome, and batches already sent must be discarded unless `outcome.ok`.
+
+    `on_swe_number(record, SWENo)` is for the council's own copy of a report only (`workforce
+    validate`): the SWE number never goes into the batches, nor anywhere the warehouse keeps.
     """
-    return _ReturnReader(Path(path), expected_old_la_code, expected_year, pseudonymise, on_batch, batch_size).run()
+    reader = _ReturnReader(
+        Path(path), expected_old_la_code, expected_year, pseudonymise, on_batch, batch_size, on_swe_number
+    )
+    return reader.run()

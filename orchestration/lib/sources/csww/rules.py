@@ -1,21 +1,25 @@
 """The rules a CSWW return must meet, and the checks that apply them.
 
-Every rule has a stable id (reports, tests and analysts refer to it), a severity and a one-line
-summary. Errors keep the whole return out of the warehouse; warnings are reported and the return
-still loads. Messages are written for the council analyst who prepares the return: they say what
-is wrong and what to change.
+Each rule is described once, in the catalogue `rules.yml` beside this file: its stable id, its
+severity (`error`: the file is not loaded; `query`: it loads, and the query goes back to the
+council), the level it works at, the collection years it applies to, whether it is stricter than
+DfE's schema, a summary, what to fix and the thresholds it uses. The code names a rule only by its
+id (`RuleId`); a test keeps the ids here and in the catalogue the same, both ways. Messages are
+written for the council analyst who prepares the return: they say what is wrong and what to change.
 
 Element names, their order, the years they apply to and every code list come from `spec`; what is
 here is the business logic the specification does not express (ranges, date logic, consistency
-between elements and across workers).
+between elements and across workers). Year-on-year checks are in `continuity`.
 
 Rules by level:
 - file: the bytes are not a readable, safe XML document (fatal: parsing stops);
-- message: the Header, the LA-level block and the CSWWWorker records are missing or misplaced;
+- message: the Header, the LA-level block and the CSWWWorker records are missing, misplaced or
+  do not make a return of one existing council for one year;
 - element: an element is unknown, out of order, repeated or badly formatted;
 - value: a well-formed value is out of range;
 - worker: the values of one worker contradict each other or leave a measure without an input;
-- return: the same worker-role appears twice.
+- return: the same worker-role appears twice;
+- continuity: the return disagrees with the council's previous one (continuity.py).
 """
 
 from __future__ import annotations
@@ -24,73 +28,164 @@ import datetime as dt
 import hashlib
 import re
 from array import array
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
 
+import yaml
+
+from orchestration.lib.sources import la_codes
 from orchestration.lib.sources.csww import spec
-from orchestration.lib.sources.csww.issues import ERROR, WARNING, Rule
 
 # -- the catalogue ----------------------------------------------------------------------------
 
-FILE_UNREADABLE = Rule("file-unreadable", ERROR, "the file could not be opened")
-FILE_EMPTY = Rule("file-empty", ERROR, "the file is empty")
-XML_MALFORMED = Rule("xml-malformed", ERROR, "not well-formed XML, or cut short")
-XML_ENCODING = Rule("xml-encoding", ERROR, "not UTF-8 (bytes that are not valid UTF-8, or UTF-16)")
-XML_DOCTYPE = Rule("xml-doctype", ERROR, "DOCTYPE or entity declaration (refused for safety)")
-WRONG_ROOT = Rule("wrong-root", ERROR, "the root element is not Message")
+CATALOGUE_PATH = Path(__file__).with_name("rules.yml")
 
-MESSAGE_ORDER = Rule("message-order", ERROR, "Message must hold Header, the LA-level block, then workers")
-HEADER_MISSING = Rule("header-missing", ERROR, "no Header")
-HEADER_COLLECTION = Rule("header-collection", ERROR, "Collection missing or not CSWW")
-HEADER_YEAR = Rule("header-year", ERROR, "Year missing or not a supported collection year")
-HEADER_REFERENCE_DATE = Rule("header-reference-date", ERROR, "ReferenceDate missing or not 30 September")
-HEADER_LEA = Rule("header-lea", ERROR, "LEA missing or not a 3-digit LA code")
-HEADER_DATETIME = Rule("header-datetime", WARNING, "DateTime is not a date-time")
-LEA_MISMATCH = Rule("lea-mismatch", ERROR, "Header LEA differs from the LA folder")
-YEAR_MISMATCH = Rule("year-mismatch", ERROR, "Header Year differs from the year folder")
-LA_LEVEL_BLOCK = Rule("la-level-block", ERROR, "LA-level block missing, misnamed or repeated")
-NO_WORKERS = Rule("no-workers", ERROR, "no CSWWWorker records")
+Severity = Literal["error", "query"]
+ERROR: Severity = "error"
+QUERY: Severity = "query"
+SEVERITIES: tuple[Severity, ...] = (ERROR, QUERY)
+LEVELS = ("file", "message", "element", "value", "worker", "return", "continuity")
 
-UNKNOWN_ELEMENT = Rule("unknown-element", ERROR, "element not in the CSWW specification")
-ELEMENT_NOT_IN_YEAR = Rule("element-not-in-year", ERROR, "element not collected in this year")
-ELEMENT_ORDER = Rule("element-order", ERROR, "elements out of the specification order")
-ELEMENT_REPEATED = Rule("element-repeated", ERROR, "element that may appear once appears again")
-MISSING_REQUIRED = Rule("missing-required", ERROR, "required element missing")
-EMPTY_VALUE = Rule("empty-value", ERROR, "element present but empty")
-UNKNOWN_CODE = Rule("unknown-code", ERROR, "code not in the code list")
-NUMBER_FORMAT = Rule("number-format", ERROR, "not a number")
-DATE_FORMAT = Rule("date-format", ERROR, "not a YYYY-MM-DD date")
-SWE_FORMAT = Rule("swe-format", ERROR, "SWENo not 2 letters and 10 digits")
 
-FTE_RANGE = Rule("fte-range", ERROR, "FTE or FTE30 not more than 0 and at most 1")
-FTE_PRECISION = Rule("fte-precision", WARNING, "FTE or FTE30 with more than 6 decimal places")
-NEGATIVE_VALUE = Rule("negative-value", ERROR, "negative count or amount")
-DAYS_LOST_RANGE = Rule("days-lost-range", ERROR, "WorkingDaysLost not between 0 and 366")
-CONTRACT_WEEKS_RANGE = Rule("contract-weeks-range", WARNING, "ContractWeeks more than the weeks in the year")
-DATE_FUTURE = Rule("date-future", ERROR, "date after today")
-DATE_TOO_EARLY = Rule("date-too-early", ERROR, "implausibly early date")
-AGE_RANGE = Rule("age-range", WARNING, "age at the reference date outside 18-75")
+class RuleId(StrEnum):
+    """Every rule the code raises, by its catalogue id."""
 
-ROLE_START_AFTER_REFERENCE = Rule("role-start-after-reference", ERROR, "role starts after the reference date")
-ROLE_END_AFTER_REFERENCE = Rule("role-end-after-reference", WARNING, "role ends after the reference date")
-ROLE_END_BEFORE_START = Rule("role-end-before-start", ERROR, "RoleEndDate before RoleStartDate")
-ROLE_END_BEFORE_YEAR = Rule("role-end-before-year", ERROR, "role ended before the collection year")
-LEAVER_IN_POST = Rule("leaver-in-post", ERROR, "leaver with FTE30 or Cases30 above 0")
-FTE30_MISSING = Rule("fte30-missing", WARNING, "no FTE30 for a worker in post, so not counted in post")
-ROLE_START_MISSING = Rule("role-start-missing", WARNING, "no RoleStartDate, so not counted in post")
-FTE_MISSING = Rule("fte-missing", WARNING, "no FTE for a leaver or starter")
-QUAL_INST_MISSING = Rule("qual-inst-missing", WARNING, "no QualInst (the schema expects one)")
-DUPLICATE_ROLE = Rule("duplicate-role", ERROR, "same worker-role twice")
+    FILE_UNREADABLE = "file-unreadable"
+    FILE_EMPTY = "file-empty"
+    XML_MALFORMED = "xml-malformed"
+    XML_ENCODING = "xml-encoding"
+    XML_DOCTYPE = "xml-doctype"
+    WRONG_ROOT = "wrong-root"
+    MESSAGE_ORDER = "message-order"
+    HEADER_MISSING = "header-missing"
+    HEADER_COLLECTION = "header-collection"
+    HEADER_YEAR = "header-year"
+    HEADER_REFERENCE_DATE = "header-reference-date"
+    HEADER_LEA = "header-lea"
+    HEADER_REPEATED = "header-repeated"
+    HEADER_LEA_CONFLICT = "header-lea-conflict"
+    LEA_NOT_IN_EXISTENCE = "lea-not-in-existence"
+    LEA_MISMATCH = "lea-mismatch"
+    YEAR_MISMATCH = "year-mismatch"
+    HEADER_DATETIME = "header-datetime"
+    LA_LEVEL_BLOCK = "la-level-block"
+    NO_WORKERS = "no-workers"
+    UNKNOWN_ELEMENT = "unknown-element"
+    ELEMENT_NOT_IN_YEAR = "element-not-in-year"
+    ELEMENT_ORDER = "element-order"
+    ELEMENT_REPEATED = "element-repeated"
+    MISSING_REQUIRED = "missing-required"
+    EMPTY_VALUE = "empty-value"
+    UNKNOWN_CODE = "unknown-code"
+    NUMBER_FORMAT = "number-format"
+    DATE_FORMAT = "date-format"
+    SWE_FORMAT = "swe-format"
+    FTE_RANGE = "fte-range"
+    FTE_ZERO = "fte-zero"
+    FTE_PRECISION = "fte-precision"
+    NEGATIVE_VALUE = "negative-value"
+    DAYS_LOST_RANGE = "days-lost-range"
+    CONTRACT_WEEKS_RANGE = "contract-weeks-range"
+    CASES_HIGH = "cases-high"
+    DATE_FUTURE = "date-future"
+    DATE_TOO_EARLY = "date-too-early"
+    AGE_IMPOSSIBLE = "age-impossible"
+    AGE_RANGE = "age-range"
+    ROLE_START_AFTER_REFERENCE = "role-start-after-reference"
+    ROLE_END_AFTER_REFERENCE = "role-end-after-reference"
+    ROLE_END_BEFORE_START = "role-end-before-start"
+    ROLE_END_BEFORE_YEAR = "role-end-before-year"
+    LEAVER_IN_POST = "leaver-in-post"
+    FTE30_MISSING = "fte30-missing"
+    FTE30_ZERO = "fte30-zero"
+    ROLE_START_MISSING = "role-start-missing"
+    FTE_MISSING = "fte-missing"
+    QUAL_INST_MISSING = "qual-inst-missing"
+    DUPLICATE_ROLE = "duplicate-role"
+    HEADCOUNT_CHANGE = "headcount-change"
+    FTE_CHANGE = "fte-change"
+    BIRTH_MONTH_CHANGED = "birth-month-changed"
+    LEAVER_STILL_IN_POST = "leaver-still-in-post"
+    NEW_WORKER_STARTED_EARLIER = "new-worker-started-earlier"
 
-RULES: dict[str, Rule] = {r.id: r for r in list(globals().values()) if isinstance(r, Rule)}
-"""Every rule above, by id."""
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of the catalogue, with its texts' {placeholders} filled from its params."""
+
+    id: str
+    severity: Severity
+    level: str
+    first_year: int
+    last_year: int | None
+    stricter_than_schema: bool
+    summary: str
+    fix: str
+    why: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def applies_in(self, year: int | None) -> bool:
+        """True in the years the rule covers; always, while the return's year is still unknown."""
+        return year is None or (self.first_year <= year and (self.last_year is None or year <= self.last_year))
+
+    @property
+    def years(self) -> str:
+        return f"{self.first_year}-{self.last_year or ''}"
+
+
+class CatalogueError(ValueError):
+    """rules.yml does not describe the rules as the code expects."""
+
+
+_YEARS = re.compile(r"(\d{4})-(\d{4})?")
+_FIELDS = {"id", "severity", "level", "years", "stricter_than_schema", "summary", "fix", "why", "params"}
+
+
+def _rule(entry: dict[str, Any]) -> Rule:
+    unknown = set(entry) - _FIELDS
+    missing = {"id", "severity", "level", "years", "stricter_than_schema", "summary", "fix"} - set(entry)
+    if unknown or missing:
+        raise CatalogueError(f"rule {entry.get('id')!r}: unknown fields {sorted(unknown)}, missing {sorted(missing)}")
+    years = _YEARS.fullmatch(str(entry["years"]))
+    if entry["severity"] not in SEVERITIES or entry["level"] not in LEVELS or years is None:
+        raise CatalogueError(f"rule {entry['id']!r}: bad severity, level or years")
+    params = entry.get("params") or {}
+    text = {name: str(entry.get(name, "")).format(**params) for name in ("summary", "fix", "why")}
+    return Rule(
+        id=entry["id"],
+        severity=entry["severity"],
+        level=entry["level"],
+        first_year=int(years.group(1)),
+        last_year=int(years.group(2)) if years.group(2) else None,
+        stricter_than_schema=bool(entry["stricter_than_schema"]),
+        params=params,
+        **text,
+    )
+
+
+@cache
+def catalogue() -> dict[str, Rule]:
+    """Every rule in rules.yml, by id, in the catalogue's order."""
+    entries = yaml.safe_load(CATALOGUE_PATH.read_text(encoding="utf-8"))
+    rules = [_rule(entry) for entry in entries]
+    by_id = {r.id: r for r in rules}
+    if len(by_id) != len(rules):
+        raise CatalogueError("rules.yml repeats a rule id")
+    return by_id
+
+
+def rule(rule_id: str) -> Rule:
+    return catalogue()[rule_id]
 
 
 class Finding(NamedTuple):
     """A problem found in values; the parser adds where it is (line, worker record)."""
 
-    rule: Rule
+    rule: RuleId
     element: str | None
     value: str | None
     message: str
@@ -102,38 +197,46 @@ Values = dict[str, Any]
 PERSONAL_ELEMENTS = frozenset({"SWENo", "PersonBirthDate"})
 """Never copied into an issue's value: reports travel further than the return (e-mail, tickets)."""
 
-# -- limits, and the year a return is checked against -------------------------------------------
-
-EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
-EARLIEST_ROLE_DATE = dt.date(1950, 1, 1)
-"""A role date before 1950 is a typing slip: nobody in a 2017+ return started work that early."""
-AGE_LIMITS = (18, 75)
-MAX_DAYS_LOST = 366
-MAX_FTE_DECIMALS = 6
+# -- the year a return is checked against, with the catalogue's thresholds ----------------------
 
 
 @dataclass(frozen=True)
 class YearContext:
-    """What the checks need to know about the return being read."""
+    """What the checks need to know about the return being read, worked out once per file."""
 
     year: int
     reference_date: dt.date
     collection_start: dt.date
     today: dt.date
-    worker_elements: frozenset[str]
     weeks_in_year: float
     """365 or 366 days over 7, to ContractWeeks' 1 decimal place: 52.1, or 52.3 with a 29 February."""
+    impossible_ages: tuple[int, int]
+    plausible_ages: tuple[int, int]
+    earliest_role_date: dt.date
+    max_days_lost: float
+    max_cases: int
+    max_fte_decimals: int
 
     @classmethod
     def for_year(cls, year: int, today: dt.date | None = None) -> YearContext:
         start, reference = spec.collection_start(year), spec.reference_date(year)
+
+        def params(rule_id: RuleId) -> Mapping[str, Any]:
+            return rule(rule_id).params
+
+        impossible, plausible = params(RuleId.AGE_IMPOSSIBLE), params(RuleId.AGE_RANGE)
         return cls(
-            year,
-            reference,
-            start,
-            today or dt.date.today(),
-            frozenset(e.name for e in spec.worker_elements(year)),
-            round(((reference - start).days + 1) / 7, 1),
+            year=year,
+            reference_date=reference,
+            collection_start=start,
+            today=today or dt.date.today(),
+            weeks_in_year=round(((reference - start).days + 1) / 7, 1),
+            impossible_ages=(impossible["min_age"], impossible["max_age"]),
+            plausible_ages=(plausible["min_age"], plausible["max_age"]),
+            earliest_role_date=dt.date(params(RuleId.DATE_TOO_EARLY)["earliest_role_year"], 1, 1),
+            max_days_lost=params(RuleId.DAYS_LOST_RANGE)["max_days"],
+            max_cases=params(RuleId.CASES_HIGH)["max_cases"],
+            max_fte_decimals=params(RuleId.FTE_PRECISION)["max_decimals"],
         )
 
 
@@ -209,7 +312,7 @@ def _check_swe(value: Any, text: str, ctx: YearContext) -> Finding | None:
     if SWE_PATTERN.fullmatch(text):
         return None
     return Finding(
-        SWE_FORMAT,
+        RuleId.SWE_FORMAT,
         "SWENo",
         None,
         f"SWENo is not 2 letters followed by 10 digits (it has {len(text)} characters). "
@@ -221,22 +324,30 @@ def _fte(name: str) -> ValueCheck:
     hint = " For a leaver, FTE is their FTE on the day they left." if name == "FTE" else ""
 
     def check(value: Any, text: str, ctx: YearContext) -> Finding | None:
-        if not 0 < value <= 1:
+        if not 0 <= value <= 1:
             return Finding(
-                FTE_RANGE,
+                RuleId.FTE_RANGE,
                 name,
                 text,
-                f"{name} must be more than 0 and at most 1 (1 is full time).{hint} Correct it, or leave "
-                f"{name} out if it does not apply.",
+                f"{name} must be between 0 and 1 (1 is full time).{hint} Correct it, or leave {name} out "
+                "if it does not apply.",
             )
         point = text.find(".")
-        if point >= 0 and len(text) - point - 1 > MAX_FTE_DECIMALS:
+        if point >= 0 and len(text) - point - 1 > ctx.max_fte_decimals:
             return Finding(
-                FTE_PRECISION,
+                RuleId.FTE_PRECISION,
                 name,
                 text,
-                f"{name} has more than {MAX_FTE_DECIMALS} decimal places; DfE's format allows "
-                f"{MAX_FTE_DECIMALS}. Round it.",
+                f"{name} has more than {ctx.max_fte_decimals} decimal places; DfE's format allows "
+                f"{ctx.max_fte_decimals}. Round it.",
+            )
+        if value == 0 and name == "FTE":
+            return Finding(
+                RuleId.FTE_ZERO,
+                name,
+                text,
+                f"FTE is 0, so this role adds nothing to the starters', leavers' or turnover FTE.{hint} "
+                "Give the role's contracted FTE, or confirm 0 is right.",
             )
         return None
 
@@ -244,7 +355,7 @@ def _fte(name: str) -> ValueCheck:
 
 
 def _negative(name: str, text: str) -> Finding:
-    return Finding(NEGATIVE_VALUE, name, text, f"{name} cannot be negative; give 0 if there is none.")
+    return Finding(RuleId.NEGATIVE_VALUE, name, text, f"{name} cannot be negative; give 0 if there is none.")
 
 
 def _non_negative(name: str) -> ValueCheck:
@@ -255,14 +366,16 @@ def _non_negative(name: str) -> ValueCheck:
 
 
 def _check_days_lost(value: Any, text: str, ctx: YearContext) -> Finding | None:
-    if 0 <= value <= MAX_DAYS_LOST:
+    if value < 0:
+        return _negative("WorkingDaysLost", text)
+    if value <= ctx.max_days_lost:
         return None
     return Finding(
-        DAYS_LOST_RANGE,
+        RuleId.DAYS_LOST_RANGE,
         "WorkingDaysLost",
         text,
-        f"WorkingDaysLost must be between 0 and {MAX_DAYS_LOST}: it is the FTE days lost to sickness "
-        "in the collection year. Correct it.",
+        f"WorkingDaysLost must be at most {ctx.max_days_lost:g}: it is the FTE days lost to sickness in the "
+        "collection year. Correct it.",
     )
 
 
@@ -272,7 +385,7 @@ def _check_contract_weeks(value: Any, text: str, ctx: YearContext) -> Finding | 
     if value < 0:
         return _negative("ContractWeeks", text)
     return Finding(
-        CONTRACT_WEEKS_RANGE,
+        RuleId.CONTRACT_WEEKS_RANGE,
         "ContractWeeks",
         text,
         f"ContractWeeks is more than the {ctx.weeks_in_year} weeks in the collection year. Check that it "
@@ -281,40 +394,55 @@ def _check_contract_weeks(value: Any, text: str, ctx: YearContext) -> Finding | 
     )
 
 
-def _date_bounds(name: str) -> ValueCheck:
-    earliest = EARLIEST_BIRTH_DATE if name == "PersonBirthDate" else EARLIEST_ROLE_DATE
-    shown = (lambda text: None) if name in PERSONAL_ELEMENTS else (lambda text: text)
+def _check_cases(value: Any, text: str, ctx: YearContext) -> Finding | None:
+    if value < 0:
+        return _negative("Cases30", text)
+    if value <= ctx.max_cases:
+        return None
+    return Finding(
+        RuleId.CASES_HIGH,
+        "Cases30",
+        text,
+        f"Cases30 is {value}: more than {ctx.max_cases} cases held by one worker on 30 September. Check it "
+        "counts this worker's own open cases on that day, not their team's or all cases in the year.",
+    )
 
+
+def _check_role_date(name: str) -> ValueCheck:
     def check(value: Any, text: str, ctx: YearContext) -> Finding | None:
         if value > ctx.today:
-            return Finding(DATE_FUTURE, name, shown(text), f"{name} is in the future; correct the date.")
-        if value < earliest:
+            return Finding(RuleId.DATE_FUTURE, name, text, f"{name} is in the future; correct the date.")
+        if value < ctx.earliest_role_date:
             return Finding(
-                DATE_TOO_EARLY,
+                RuleId.DATE_TOO_EARLY,
                 name,
-                shown(text),
-                f"{name} is before {earliest.year}, which cannot be right for this return; correct the date.",
+                text,
+                f"{name} is before {ctx.earliest_role_date.year}, which cannot be right for this return; "
+                "correct the date.",
             )
         return None
 
     return check
 
 
-_birth_date_bounds = _date_bounds("PersonBirthDate")
-
-
 def _check_birth_date(value: Any, text: str, ctx: YearContext) -> Finding | None:
-    """A birth date in the future or before 1900 is an error; an age outside 18-75 a warning."""
-    out_of_bounds = _birth_date_bounds(value, text, ctx)
-    if out_of_bounds is not None:
-        return out_of_bounds
+    """An impossible age is an error, an unusual one a query; the date itself is never shown."""
     born, ref = value, ctx.reference_date
     age = ref.year - born.year - ((ref.month, ref.day) < (born.month, born.day))
-    low, high = AGE_LIMITS
+    low, high = ctx.plausible_ages
     if low <= age <= high:
         return None
+    youngest, oldest = ctx.impossible_ages
+    if age < youngest or age > oldest:
+        return Finding(
+            RuleId.AGE_IMPOSSIBLE,
+            "PersonBirthDate",
+            None,
+            f"PersonBirthDate makes this worker {age} on {ref:%-d %B %Y}; no social worker is under "
+            f"{youngest} or over {oldest}. Correct the birth date (often the year is wrong).",
+        )
     return Finding(
-        AGE_RANGE,
+        RuleId.AGE_RANGE,
         "PersonBirthDate",
         None,
         f"PersonBirthDate makes this worker {age} on {ref:%-d %B %Y}, outside {low}-{high}. Check the birth date.",
@@ -332,12 +460,14 @@ def value_check(element: spec.Element) -> ValueCheck | None:
         return _check_days_lost
     if name == "ContractWeeks":
         return _check_contract_weeks
+    if name == "Cases30":
+        return _check_cases
     if name == "PersonBirthDate":
         return _check_birth_date
     if kind in (spec.DECIMAL, spec.INTEGER):
         return _non_negative(name)
     if kind == spec.DATE:
-        return _date_bounds(name)
+        return _check_role_date(name)
     return None
 
 
@@ -354,7 +484,7 @@ def _role_dates(start: dt.date | None, end: dt.date | None, ctx: YearContext) ->
     if start is not None and ref < start <= ctx.today:
         found.append(
             Finding(
-                ROLE_START_AFTER_REFERENCE,
+                RuleId.ROLE_START_AFTER_REFERENCE,
                 "RoleStartDate",
                 _iso(start),
                 f"RoleStartDate is after the reference date {ref}: a role that had not started by "
@@ -366,7 +496,7 @@ def _role_dates(start: dt.date | None, end: dt.date | None, ctx: YearContext) ->
     if start is not None and end < start:
         found.append(
             Finding(
-                ROLE_END_BEFORE_START,
+                RuleId.ROLE_END_BEFORE_START,
                 "RoleEndDate",
                 _iso(end),
                 f"RoleEndDate is before RoleStartDate ({start}); correct one of the two dates.",
@@ -375,7 +505,7 @@ def _role_dates(start: dt.date | None, end: dt.date | None, ctx: YearContext) ->
     if end < ctx.collection_start:
         found.append(
             Finding(
-                ROLE_END_BEFORE_YEAR,
+                RuleId.ROLE_END_BEFORE_YEAR,
                 "RoleEndDate",
                 _iso(end),
                 f"This role ended before the collection year began on {ctx.collection_start}, so it does not "
@@ -385,12 +515,12 @@ def _role_dates(start: dt.date | None, end: dt.date | None, ctx: YearContext) ->
     elif ref < end <= ctx.today:
         found.append(
             Finding(
-                ROLE_END_AFTER_REFERENCE,
+                RuleId.ROLE_END_AFTER_REFERENCE,
                 "RoleEndDate",
                 _iso(end),
-                f"RoleEndDate is after the reference date {ref}, so this worker counts as in post on "
-                f"{ref:%-d %B %Y}, not as a leaver. If they left during the collection year, correct the "
-                "date.",
+                f"RoleEndDate is after the reference date {ref}: on {ref:%-d %B %Y} this role had not "
+                "ended, so the return cannot hold its end date. Leave RoleEndDate out if the worker was "
+                "in post on that day; if they left during the collection year, correct the date.",
             )
         )
     return found
@@ -403,25 +533,25 @@ def _leaver_in_post(values: Values, end: dt.date) -> list[Finding]:
         if value is not None and value > 0:
             found.append(
                 Finding(
-                    LEAVER_IN_POST,
+                    RuleId.LEAVER_IN_POST,
                     name,
                     str(value),
                     f"This worker left on {end} (RoleEndDate, on or before the reference date) but has "
-                    f"{name} above 0. A leaver is not in post on 30 September: remove {name}, or remove "
-                    "RoleEndDate if they were still in post.",
+                    f"{name} above 0. A leaver is not in post on 30 September: remove {name} (or give 0), "
+                    "or remove RoleEndDate if they were still in post.",
                 )
             )
     return found
 
 
 def _measure_inputs(values: Values, ctx: YearContext) -> list[Finding]:
-    """Warnings for missing values that the published measures need (see docs/measures.md)."""
+    """Missing or zero values that the published measures need (see docs/measures.md)."""
     start, end = values.get("RoleStartDate"), values.get("RoleEndDate")
     found: list[Finding] = []
     if "RoleStartDate" not in values:
         found.append(
             Finding(
-                ROLE_START_MISSING,
+                RuleId.ROLE_START_MISSING,
                 "RoleStartDate",
                 None,
                 "No RoleStartDate: without it the measures cannot count this worker as in post or as a "
@@ -434,12 +564,22 @@ def _measure_inputs(values: Values, ctx: YearContext) -> list[Finding]:
     if not ended and started and "FTE30" not in values:
         found.append(
             Finding(
-                FTE30_MISSING,
+                RuleId.FTE30_MISSING,
                 "FTE30",
                 None,
-                f"No FTE30 for a worker who had not left by {ref:%-d %B %Y}. Without FTE30 the measures "
-                "treat this worker as not in post (left out of in-post FTE, headcount, caseload and agency "
-                "rates). Add their FTE on 30 September, or a RoleEndDate if they had left.",
+                f"No FTE30 for a worker who had not left by {ref:%-d %B %Y}. Without FTE30 this worker "
+                "drops out of the in-post FTE, headcount, caseload and agency rates. Add their FTE on "
+                "30 September, or a RoleEndDate if they had left.",
+            )
+        )
+    elif end is None and started and values.get("FTE30") == 0:
+        found.append(
+            Finding(
+                RuleId.FTE30_ZERO,
+                "FTE30",
+                "0",
+                f"FTE30 is 0 for a worker with no RoleEndDate, so they count as not in post on "
+                f"{ref:%-d %B %Y}. Give their FTE on 30 September, or a RoleEndDate if they had left.",
             )
         )
     leaver = ended and end >= ctx.collection_start
@@ -448,7 +588,7 @@ def _measure_inputs(values: Values, ctx: YearContext) -> list[Finding]:
         who = "leaver" if leaver else "starter"
         found.append(
             Finding(
-                FTE_MISSING,
+                RuleId.FTE_MISSING,
                 "FTE",
                 None,
                 f"No FTE for a {who}: the {who}s' FTE (and the turnover rate) is the sum of FTE, so this "
@@ -469,10 +609,11 @@ def check_worker(values: Values, ctx: YearContext) -> list[Finding]:
     if end is not None and end <= ctx.reference_date:
         found += _leaver_in_post(values, end)
     found += _measure_inputs(values, ctx)
-    if "QualInst" not in values and "QualInst" in ctx.worker_elements:
+    if "QualInst" not in values:
+        # Raised in every year; the catalogue limits it to the years QualInst is collected.
         found.append(
             Finding(
-                QUAL_INST_MISSING,
+                RuleId.QUAL_INST_MISSING,
                 "QualInst",
                 None,
                 "No QualInst (the institution where the worker qualified as a social worker). The CSWW "
@@ -512,7 +653,7 @@ class DuplicateRoles:
         if first == record:
             return None
         return Finding(
-            DUPLICATE_ROLE,
+            RuleId.DUPLICATE_ROLE,
             None,
             None,
             f"Worker records {first} (line {self._lines[first - 1]}) and {record} (line {line}) are the "
@@ -525,7 +666,15 @@ class DuplicateRoles:
 
 _YEAR_TEXT = re.compile(r"\d{4}")
 _LEA_TEXT = re.compile(r"\d{3}")
+"""DfE's schema: LEA is a string of exactly 3 digits; a string keeps its spaces, so none are allowed."""
 _DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+HEADER_PARTS_ONCE = {
+    "Header": ("CollectionDetails",),
+    "CollectionDetails": ("Collection", "Year", "ReferenceDate"),
+    "Source": ("SourceLevel", "LEA", "SoftwareCode", "DateTime"),
+}
+"""The Header parts DfE's schema allows once, by the element that holds them (Source may repeat)."""
 
 
 def check_collection(collection: str | None) -> Finding | None:
@@ -533,13 +682,13 @@ def check_collection(collection: str | None) -> Finding | None:
         return None
     if collection is None:
         return Finding(
-            HEADER_COLLECTION,
+            RuleId.HEADER_COLLECTION,
             "Collection",
             None,
             "Header/CollectionDetails/Collection is missing; it must be CSWW.",
         )
     return Finding(
-        HEADER_COLLECTION,
+        RuleId.HEADER_COLLECTION,
         "Collection",
         collection,
         "Collection must be CSWW: this does not look like a children's social work workforce return.",
@@ -550,17 +699,17 @@ def parse_year(text: str | None, today: dt.date) -> tuple[int | None, Finding | 
     """The Header Year as an int, or a finding saying why it cannot be used."""
     if text is None:
         return None, Finding(
-            HEADER_YEAR,
+            RuleId.HEADER_YEAR,
             "Year",
             None,
             "Header/CollectionDetails/Year is missing; give the collection year, e.g. 2022.",
         )
     if not _YEAR_TEXT.fullmatch(text):
-        return None, Finding(HEADER_YEAR, "Year", text, "Year must be a 4-digit collection year, e.g. 2022.")
+        return None, Finding(RuleId.HEADER_YEAR, "Year", text, "Year must be a 4-digit collection year, e.g. 2022.")
     year = int(text)
     if not spec.FIRST_YEAR <= year <= today.year:
         return None, Finding(
-            HEADER_YEAR,
+            RuleId.HEADER_YEAR,
             "Year",
             text,
             f"Year {year} is not a collection year the warehouse can load ({spec.FIRST_YEAR} to {today.year}).",
@@ -571,7 +720,7 @@ def parse_year(text: str | None, today: dt.date) -> tuple[int | None, Finding | 
 def parse_reference_date(text: str | None, year: int | None) -> tuple[dt.date | None, Finding | None]:
     if text is None:
         return None, Finding(
-            HEADER_REFERENCE_DATE,
+            RuleId.HEADER_REFERENCE_DATE,
             "ReferenceDate",
             None,
             "Header/CollectionDetails/ReferenceDate is missing; it must be 30 September of the collection year.",
@@ -582,14 +731,14 @@ def parse_reference_date(text: str | None, year: int | None) -> tuple[dt.date | 
         date = None
     if date is None:
         return None, Finding(
-            HEADER_REFERENCE_DATE,
+            RuleId.HEADER_REFERENCE_DATE,
             "ReferenceDate",
             text,
             "ReferenceDate must be a date in the form YYYY-MM-DD.",
         )
     if year is not None and date != spec.reference_date(year):
         return date, Finding(
-            HEADER_REFERENCE_DATE,
+            RuleId.HEADER_REFERENCE_DATE,
             "ReferenceDate",
             text,
             f"ReferenceDate must be 30 September of the collection year ({spec.reference_date(year)}).",
@@ -598,40 +747,91 @@ def parse_reference_date(text: str | None, year: int | None) -> tuple[dt.date | 
 
 
 def check_lea(old_la_code: str | None) -> Finding | None:
-    if old_la_code is None:
+    """The LEA exactly as written: DfE's schema allows 3 digits and nothing else, spaces included."""
+    if old_la_code is None or not old_la_code.strip():
         return Finding(
-            HEADER_LEA, "LEA", None, "Header/Source/LEA is missing; give your 3-digit DfE LA code, e.g. 301."
+            RuleId.HEADER_LEA, "LEA", None, "Header/Source/LEA is missing; give your 3-digit DfE LA code, e.g. 301."
         )
-    if not _LEA_TEXT.fullmatch(old_la_code):
-        return Finding(HEADER_LEA, "LEA", old_la_code, "LEA must be your 3-digit DfE LA code, e.g. 301.")
-    return None
+    if _LEA_TEXT.fullmatch(old_la_code):
+        return None
+    if _LEA_TEXT.fullmatch(old_la_code.strip()):
+        return Finding(
+            RuleId.HEADER_LEA,
+            "LEA",
+            old_la_code,
+            f"LEA {old_la_code!r} has spaces or line breaks around the code; DfE's schema allows exactly "
+            f"3 digits. Write it as <LEA>{old_la_code.strip()}</LEA>.",
+        )
+    return Finding(RuleId.HEADER_LEA, "LEA", old_la_code, "LEA must be your 3-digit DfE LA code, e.g. 301.")
+
+
+def check_lea_exists(old_la_code: str, reference_date: dt.date) -> Finding | None:
+    """A code DfE never issued, or one whose council did not exist on the reference date."""
+    if la_codes.in_existence(old_la_code, reference_date):
+        return None
+    authority = la_codes.lookup(old_la_code)
+    if authority is None:
+        what = f"LEA {old_la_code} is not a DfE LA code."
+    else:
+        what = f"LEA {old_la_code} is {authority.name}, which did not exist on {reference_date:%-d %B %Y}."
+    closest = ", ".join(la.describe() for la in la_codes.closest(old_la_code, reference_date))
+    suggestion = f" The closest councils that did: {closest}." if closest else ""
+    return Finding(
+        RuleId.LEA_NOT_IN_EXISTENCE,
+        "LEA",
+        old_la_code,
+        f"{what}{suggestion} Give the LA code your council reported under on the reference date.",
+    )
+
+
+def header_repeated(parent: str, part: str, times: int) -> Finding:
+    return Finding(
+        RuleId.HEADER_REPEATED,
+        part,
+        None,
+        f"{part} appears {times} times in {parent}; the CSWW schema allows it once. Keep the right one only.",
+    )
+
+
+def check_source_leas(leas: list[str]) -> Finding | None:
+    """`leas`: the LEA of each Source block, as written, in file order."""
+    other = next((lea for lea in leas[1:] if lea.strip() != leas[0].strip()), None)
+    if other is None:
+        return None
+    return Finding(
+        RuleId.HEADER_LEA_CONFLICT,
+        "LEA",
+        other,
+        f"The Header has a second Source with LEA {other.strip()}, but the first says {leas[0].strip()}. A "
+        "return is one council's: send one file per council, with one LEA.",
+    )
 
 
 def check_expected(
     old_la_code: str | None, year: int | None, expected_old_la_code: str | None, expected_year: int | None
 ) -> list[Finding]:
-    """The Header wins over the folder a file sits in, so any difference is reported, never guessed."""
+    """The Header wins over where a file was filed, so any difference is reported, never guessed."""
     found: list[Finding] = []
     if expected_old_la_code is not None and old_la_code is not None and old_la_code != expected_old_la_code:
         found.append(
             Finding(
-                LEA_MISMATCH,
+                RuleId.LEA_MISMATCH,
                 "LEA",
                 old_la_code,
-                f"The Header says LEA {old_la_code} but the file is in the folder for LA {expected_old_la_code}. The "
-                "warehouse takes the LA and year from the Header, so correct the Header or move the file "
-                f"to the folder for LA {old_la_code}.",
+                f"The Header says LEA {old_la_code} but the return was filed for LA {expected_old_la_code} "
+                "(its landing-zone folder, or the council chosen when validating). The warehouse takes the LA "
+                f"from the Header: correct the Header, or file the return under LA {old_la_code}.",
             )
         )
     if expected_year is not None and year is not None and year != expected_year:
         found.append(
             Finding(
-                YEAR_MISMATCH,
+                RuleId.YEAR_MISMATCH,
                 "Year",
                 str(year),
-                f"The Header says Year {year} but the file is in the folder for {expected_year}. The "
-                "warehouse takes the LA and year from the Header, so correct the Header or move the file "
-                f"to the folder for {year}.",
+                f"The Header says Year {year} but the return was filed for {expected_year} (its "
+                "landing-zone folder, or the year chosen when validating). The warehouse takes the year from "
+                f"the Header: correct the Header, or file the return under {year}.",
             )
         )
     return found
@@ -644,7 +844,7 @@ def parse_generated_at(text: str | None) -> tuple[dt.datetime | None, Finding | 
         return dt.datetime.fromisoformat(text), None
     except ValueError:
         return None, Finding(
-            HEADER_DATETIME,
+            RuleId.HEADER_DATETIME,
             "DateTime",
             text,
             "DateTime should be when the file was made, e.g. 2022-10-14T09:30:00; it is kept for information only.",
