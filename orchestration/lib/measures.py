@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from string import Template
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -164,7 +165,7 @@ def _no_duplicate_keys(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
-            raise RegistryError(f"{REGISTRY_PATH.name}, line {key_node.start_mark.line + 1}: '{key}' appears twice.")
+            raise RegistryError(f"Line {key_node.start_mark.line + 1}: '{key}' appears twice.")
         seen.add(key)
     return loader.construct_mapping(node, deep=deep)
 
@@ -172,10 +173,17 @@ def _no_duplicate_keys(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicate_keys)
 
 
+def load_yaml(text: str) -> Any:
+    """YAML as dbt reads it, but a key given twice is an error, not a silent overwrite."""
+    return yaml.load(text, Loader=_StrictLoader)
+
+
 @cache
 def project_vars() -> dict[str, Any]:
-    with REGISTRY_PATH.open(encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=_StrictLoader)["vars"]
+    try:
+        return load_yaml(REGISTRY_PATH.read_text(encoding="utf-8"))["vars"]
+    except RegistryError as error:
+        raise RegistryError(f"{REGISTRY_PATH}: {error}") from None
 
 
 _MEASURE_FIELDS = {
@@ -313,15 +321,19 @@ def _check_references(found: dict[str, Measure]) -> None:
             raise RegistryError(f"Measure {measure.name}: the packs chart benchmarked measures only.")
 
 
-@cache
-def measures() -> dict[str, Measure]:
-    """Every measure by name, in EES order."""
-    entries = project_vars().get("measures")
+def parse_measures(entries: Any) -> dict[str, Measure]:
+    """The registry's entries checked and read; RegistryError names the measure and field at fault."""
     if not isinstance(entries, dict) or not entries:
         raise RegistryError(f"{REGISTRY_PATH}: 'vars: measures:' is missing or empty.")
     found = {name: _measure(name, entry) for name, entry in entries.items()}
     _check_references(found)
     return found
+
+
+@cache
+def measures() -> dict[str, Measure]:
+    """Every measure by name, in EES order."""
+    return parse_measures(project_vars().get("measures"))
 
 
 def counts() -> dict[str, Measure]:
@@ -332,9 +344,10 @@ def rates() -> dict[str, Rate]:
     return {name: m.rate for name, m in measures().items() if m.rate}
 
 
-def dfe_symbols() -> dict[str, str]:
+@cache
+def dfe_symbols() -> Mapping[str, str]:
     """DfE's symbols for a value it did not publish, and what each means."""
-    return dict(project_vars()["dfe_symbols"])
+    return MappingProxyType(dict(project_vars()["dfe_symbols"]))
 
 
 def base_working_days() -> int:
