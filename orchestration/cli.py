@@ -189,15 +189,22 @@ def build_parser() -> argparse.ArgumentParser:
     docs = commands.add_parser("docs", help="build the dbt documentation site under data/dbt_docs")
     docs.set_defaults(handler=_docs)
 
+    from orchestration.lib.publish.packs.formats import DEFAULT_FORMAT, PACK_FORMATS
+
     extract = commands.add_parser(
         "extract",
-        help="write a peer-comparison pack for one council (xlsx, html or csv)",
+        help=f"write a peer-comparison pack for one council ({', '.join(PACK_FORMATS)})",
         description="Compare one council's workforce with its statistical neighbours, region and England, "
         "from the published tables only. Prints the path written; exits 2 for an unknown council or year.",
     )
     extract.add_argument("--la", required=True, help="DfE LA code (e.g. 330), ONS code or council name")
     extract.add_argument("--year", type=int, help="collection year (default: the latest with figures)")
-    extract.add_argument("--format", default="xlsx", choices=["xlsx", "html", "csv"])
+    extract.add_argument(
+        "--format",
+        default=DEFAULT_FORMAT,
+        choices=list(PACK_FORMATS),
+        help="; ".join(f"{f.name}: {f.description}" for f in PACK_FORMATS.values()),
+    )
     extract.add_argument("--out", help="file to write (default: $WORKFORCE_DATA_DIR/packs/<code>_<year>.<format>)")
     extract.set_defaults(handler=_extract)
 

@@ -27,11 +27,12 @@ from synthetic.measures import (
     COUNT_UNITS,
     COUNTS,
     HEADCOUNT_OF_FTE,
-    MICRO,
     RATE_TOLERANCE,
     RATES,
     WHOLE,
-    working_days,
+    denominator_for,
+    numerator_for,
+    rate_of_units,
 )
 
 INTERVAL_MARGIN = 0.0499
@@ -121,11 +122,6 @@ def _score(*deviations: np.ndarray) -> np.ndarray:
     return MISSED_WEIGHT * missed + EXCESS_WEIGHT * excess + worst
 
 
-def _ratio(top: np.ndarray, bottom: np.ndarray, factor: float) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(bottom > 0, top / np.where(bottom > 0, bottom, 1) * factor, np.nan)
-
-
 class _Problem:
     """The intervals and published rates of one LA-year, in written units."""
 
@@ -166,19 +162,26 @@ class _Problem:
         return min(max(self.published[measure], low), high)
 
 
+def _achieved(problem: _Problem, name: str, **units: np.ndarray) -> np.ndarray:
+    """How far rate `name` lands from its published value for every combination of these counts."""
+    return _deviation(problem.rates[name], rate_of_units(RATES[name], units, problem.year))
+
+
 def _best_leavers(problem: _Problem, inpost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Leavers FTE for each in-post candidate: the published turnover point, clipped to its interval."""
     low, high = problem.interval["leavers_fte"]
-    rate = problem.rates["turnover_rate_fte"]
-    wanted = inpost * rate / 100 if rate is not None else np.full(inpost.shape, problem.centre("leavers_fte"))
+    published = problem.rates["turnover_rate_fte"]
+    if published is None:
+        wanted = np.full(inpost.shape, problem.centre("leavers_fte"))
+    else:
+        wanted = numerator_for(RATES["turnover_rate_fte"], published, {"inpost_fte": inpost}, problem.year)
     leavers = np.clip(np.round(wanted), low, high).astype(np.int64)
-    return leavers, _deviation(rate, _ratio(leavers, inpost, 100))
+    return leavers, _achieved(problem, "turnover_rate_fte", leavers_fte=leavers, inpost_fte=inpost)
 
 
 def _best_absence(problem: _Problem, inpost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     days = problem.candidates("working_days_lost_fte")
-    achieved = _ratio(days[None, :] * (MICRO / CENTI), inpost[:, None] * working_days(problem.year), 100)
-    deviation = _deviation(problem.rates["absence_rate_fte"], achieved)
+    deviation = _achieved(problem, "absence_rate_fte", working_days_lost_fte=days[None, :], inpost_fte=inpost[:, None])
     best = np.argmin(_score(deviation), axis=1)
     rows = np.arange(len(inpost))
     return days[best], deviation[rows, best]
@@ -186,24 +189,25 @@ def _best_absence(problem: _Problem, inpost: np.ndarray) -> tuple[np.ndarray, np
 
 def _best_cover(problem: _Problem, agency: np.ndarray, vacancy: np.ndarray) -> tuple[np.ndarray, ...]:
     """Agency cover for each (agency, vacancy) pair: it alone enters the two cover rates."""
-    cover = problem.candidates("agency_cover_fte")
-    over_agency = _deviation(
-        problem.rates["agency_cover_rate_fte"], _ratio(cover[None, :] * (MICRO / CENTI), agency[:, None], 100)
-    )
-    over_vacancy = _deviation(
-        problem.rates["vacancy_agency_cover_rate_fte"], _ratio(cover[None, :], vacancy[:, None], 100)
+    cover = problem.candidates("agency_cover_fte")[None, :]
+    over_agency = _achieved(problem, "agency_cover_rate_fte", agency_cover_fte=cover, agency_fte=agency[:, None])
+    over_vacancy = _achieved(
+        problem, "vacancy_agency_cover_rate_fte", agency_cover_fte=cover, vacancy_fte=vacancy[:, None]
     )
     over_agency, over_vacancy = np.broadcast_arrays(over_agency[:, None, :], over_vacancy[None, :, :])
     best = np.argmin(_score(over_agency, over_vacancy), axis=2)
     pick = (*np.ix_(np.arange(len(agency)), np.arange(len(vacancy))), best)
-    return cover[best], over_agency[pick], over_vacancy[pick]
+    return cover[0][best], over_agency[pick], over_vacancy[pick]
 
 
 def _best_case_holders(problem: _Problem, ceiling: int) -> int:
     low, high = problem.interval["case_holders_fte"]
     high = max(low, min(high, ceiling))
-    caseload, cases = problem.rates["caseload_fte"], problem.whole["cases"]
-    wanted = cases / caseload * MICRO if caseload else problem.centre("case_holders_fte")
+    caseload = problem.rates["caseload_fte"]
+    if caseload:
+        wanted = denominator_for(RATES["caseload_fte"], caseload, {"cases": problem.whole["cases"]}, problem.year)
+    else:
+        wanted = problem.centre("case_holders_fte")
     return int(np.clip(round(wanted), low, high))
 
 
@@ -214,12 +218,12 @@ def _search(problem: _Problem) -> dict[str, int]:
     leavers, dev_turnover = _best_leavers(problem, inpost)
     days, dev_absence = _best_absence(problem, inpost)
     cover, dev_cover, dev_vacancy_cover = _best_cover(problem, agency, vacancy)
-    i, a, v = inpost[:, None, None], agency[None, :, None], vacancy[None, None, :] * (MICRO / CENTI)
+    i, a, v = inpost[:, None, None], agency[None, :, None], vacancy[None, None, :]
     score = _score(
         dev_turnover[:, None, None],
         dev_absence[:, None, None],
-        _deviation(problem.rates["agency_rate_fte"], _ratio(a, a + i, 100)),
-        _deviation(problem.rates["vacancy_rate_fte"], _ratio(v, v + i, 100)),
+        _achieved(problem, "agency_rate_fte", agency_fte=a, inpost_fte=i),
+        _achieved(problem, "vacancy_rate_fte", vacancy_fte=v, inpost_fte=i),
         dev_cover[None, :, :],
         dev_vacancy_cover[None, :, :],
     )

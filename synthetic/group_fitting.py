@@ -26,7 +26,7 @@ from synthetic.calibration import Targets, with_units
 from synthetic.group_checks import Span, YearChecks
 from synthetic.groups import Group
 from synthetic.imputation import FilledFigures
-from synthetic.measures import COUNT_UNITS, COUNTS, RATE_TOLERANCE, RATES, Rate, is_whole, working_days
+from synthetic.measures import COUNT_UNITS, COUNTS, RATE_TOLERANCE, RATES, Rate, is_whole
 from synthetic.release import Release
 
 FITTED = tuple(m for m in COUNTS if not is_whole(m))
@@ -48,7 +48,7 @@ def _rate_bounds(
     rate: Rate, measure: str, values: dict[str, float], published: float, year: int
 ) -> tuple[float, float]:
     """Where `measure` keeps `rate` within its tolerance of `published`, the other counts as they are."""
-    factor = rate.factor / working_days(year) if rate.per_working_day else rate.factor
+    factor = rate.factor(year)
     low, high = (published - SAFE_RATE_TOLERANCE) / factor, (published + SAFE_RATE_TOLERANCE) / factor
     rest = sum(values[c] for c in rate.denominator if c != measure)
     if measure == rate.numerator and measure in rate.denominator:

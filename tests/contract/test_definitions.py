@@ -55,6 +55,7 @@ def test_lineage_runs_from_raw_files_to_publish() -> None:
     assert "raw/dfe_csww_indicators" in graph["staging/stg_dfe__csww_indicator_values"]["deps"]
     assert set(graph["published_benchmarks"]["deps"]) == {
         "marts/dim_local_authorities",
+        "marts/dim_measures",
         "marts/fct_inspections",
         "marts/fct_published_reconciliation",
         "marts/fct_workforce_benchmarks",

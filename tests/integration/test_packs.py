@@ -22,8 +22,10 @@ import openpyxl
 import pytest
 
 from orchestration import cli
+from orchestration.lib import measures as registry
 from orchestration.lib import paths
 from orchestration.lib.publish import publication
+from orchestration.lib.publish.packs import PACK_FORMATS
 from tests.conftest import TEST_PSEUDONYM_KEY
 from tests.integration.helpers import run_pipeline
 
@@ -48,9 +50,11 @@ COUNTS = (
     "leavers_headcount",
     "agency_fte",
     "agency_headcount",
+    "agency_cover_fte",
     "vacancy_fte",
     "case_holders_fte",
     "cases",
+    "working_days_lost_fte",
 )
 WHOLE = {"inpost_headcount", "starters_headcount", "leavers_headcount", "agency_headcount", "cases"}
 RATES = set(BENCHMARKED) - {"caseload_fte"}
@@ -68,6 +72,7 @@ PEOPLE = {
     "agency_headcount": ["agency_headcount"],
     "agency_rate_fte": ["agency_headcount", "inpost_headcount"],
     "agency_rate_headcount": ["agency_headcount", "inpost_headcount"],
+    "agency_cover_fte": ["agency_headcount"],
     "agency_cover_rate_fte": ["agency_headcount"],
     "vacancy_fte": [],
     "vacancy_rate_fte": ["inpost_headcount"],
@@ -75,6 +80,7 @@ PEOPLE = {
     "case_holders_fte": ["inpost_headcount + agency_headcount"],
     "cases": ["inpost_headcount + agency_headcount"],
     "caseload_fte": ["inpost_headcount + agency_headcount"],
+    "working_days_lost_fte": ["inpost_headcount"],
     "absence_rate_fte": ["inpost_headcount"],
 }
 WORKER_LEVEL = re.compile(
@@ -99,7 +105,7 @@ CASES = {
     },
     "joint": {"ask": "314", "unit": "314 / 318", "year": 2024, "chain": {y: "314 / 318" for y in range(2020, 2025)}},
 }
-FORMATS = ("xlsx", "html", "csv")
+FORMATS = tuple(PACK_FORMATS)
 
 
 @pytest.fixture(scope="module")
@@ -336,9 +342,7 @@ def _named_ranges(workbook: openpyxl.Workbook) -> dict[str, list[tuple[int, int,
 
 
 def _labels() -> dict[str, str]:
-    seed = paths.DBT_PROJECT_DIR / "seeds" / "benchmarks" / "measures.csv"
-    with seed.open(encoding="utf-8") as handle:
-        return {row["label"]: row["measure"] for row in csv.DictReader(handle)}
+    return {measure.label: name for name, measure in registry.measures().items()}
 
 
 def read_xlsx(path: Path, year: int) -> dict[tuple[int, str, str, str], object]:
@@ -598,3 +602,47 @@ def test_unknown_year_lists_the_years_available(published: Path, capsys) -> None
     assert "Birmingham (330) has no figures for 2031. Years available: 2017\N{EN DASH}2024." in capsys.readouterr().err
     assert cli.main(["extract", "--la", "940", "--year", "2019"]) == 2
     assert "ask for the council it replaced: 928" in capsys.readouterr().err
+
+
+# The measures each format shows a figure for, read back as a person's tools would.
+MEASURES_SHOWN = {
+    "csv": lambda path: {row["measure"] for row in csv.DictReader(path.open(encoding="utf-8"))},
+    "html": lambda path: {key[2] for key in read_html(path).figures},
+    "xlsx": lambda path: {
+        _labels()[row[0]]
+        for name in ("comparison", "key_counts")
+        for row in _named_rows(openpyxl.load_workbook(path), name)[1:]
+    },
+}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_registry_measure_is_in_every_pack_format(packs: dict, fmt: str) -> None:
+    assert set(MEASURES_SHOWN) == set(PACK_FORMATS), "a new pack format needs a reader here"
+    assert MEASURES_SHOWN[fmt](packs[("joint", fmt)]) == set(registry.measures())
+
+
+def test_dim_measures_publishes_the_registry(published: Path) -> None:
+    with duckdb.connect(str(published), read_only=True) as con:
+        rows = con.execute(
+            "select measure, measure_label, kind, unit, decimals, definition, polarity, is_benchmarked,"
+            " in_pack_trends, valid_min, valid_max from dim_measures order by ees_order"
+        ).fetchall()
+        columns = [c[0] for c in con.execute("describe fct_workforce_indicators").fetchall()]
+    assert rows == [
+        (
+            m.name,
+            m.label,
+            m.kind,
+            m.unit,
+            m.decimals,
+            m.definition,
+            m.polarity,
+            m.benchmarked,
+            m.in_pack_trends,
+            m.valid.min,
+            m.valid.max,
+        )
+        for m in registry.measures().values()
+    ]
+    assert columns[-len(rows) :] == [row[0] for row in rows], "every measure is a column, in EES order"

@@ -8,10 +8,11 @@ from types import SimpleNamespace
 import duckdb
 import pytest
 
+from orchestration.lib import measures as registry
 from orchestration.lib.publish.packs import default_path
 from orchestration.lib.publish.packs.format import change_text, value_text
 from orchestration.lib.publish.packs.lookup import PackError, choose_year, councils, predecessors, resolve
-from orchestration.lib.publish.packs.model import YearSource, load_measures
+from orchestration.lib.publish.packs.model import Measure, YearSource
 from orchestration.lib.publish.packs.notes import source_flags
 from orchestration.lib.publish.packs.suppression import PEOPLE_BASES, is_small
 
@@ -145,11 +146,25 @@ def test_small_counts_and_the_rates_built_from_them_are_withheld() -> None:
 
 
 def test_every_measure_has_a_suppression_rule() -> None:
-    assert set(PEOPLE_BASES) == set(load_measures())
+    assert set(PEOPLE_BASES) == set(registry.measures())
+
+
+def _measure(name: str, unit: str, decimals: int) -> Measure:
+    """As dim_measures publishes it; only the unit and decimals matter to how a figure is written."""
+    return Measure(name, name, "count", unit, decimals, None, False, False, "")
 
 
 def test_figures_are_written_at_published_precision_with_their_unit() -> None:
-    measures = load_measures()
+    measures = {
+        m.name: m
+        for m in (
+            _measure("turnover_rate_fte", "%", 1),
+            _measure("vacancy_rate_fte", "%", 1),
+            _measure("cases", "cases", 0),
+            _measure("inpost_fte", "FTE", 1),
+            _measure("caseload_fte", "cases per FTE", 1),
+        )
+    }
     assert value_text(measures["turnover_rate_fte"], 12.5) == "12.5%"
     assert value_text(measures["cases"], 4254.0) == "4,254"
     assert value_text(measures["inpost_fte"], 1234.5) == "1,234.5"

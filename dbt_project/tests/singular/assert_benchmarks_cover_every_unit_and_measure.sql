@@ -11,8 +11,8 @@ expected as (
         units.area_code as old_la_code,
         measures.measure
     from {{ ref('fct_workforce_indicators') }} as units
-    cross join {{ ref('stg_reference__measures') }} as measures
-    where units.geographic_level = 'Local authority' and measures.in_benchmarks
+    cross join {{ ref('dim_measures') }} as measures
+    where units.geographic_level = 'Local authority' and measures.is_benchmarked
 ),
 
 actual as (

@@ -1,9 +1,10 @@
 -- A failure means a group row of fct_workforce_indicators (region, London sub-region, England or
 -- statistical-neighbour group) carries a rate that is not the ratio of its members' summed counts:
 -- a mean of member rates, a member counted twice or missed, or a member lacking one side of a rate
--- left in the other side. Membership and formulas are rebuilt here independently of the model's
--- macros. DfE's own published regional and national rows (source 'dfe_published') are taken as
--- published and not checked; neighbour groups are always built here, so they are always checked.
+-- left in the other side. Membership and the group sums are rebuilt here independently of the
+-- model's macros; the formulas are the registry's. DfE's own published regional and national rows
+-- (source 'dfe_published') are taken as published and not checked; neighbour groups are always
+-- built here, so they are always checked.
 {{ config(meta={'dagster': {'ref': {'name': 'fct_workforce_indicators'}}}) }}
 
 with
@@ -62,67 +63,25 @@ memberships as (
     from neighbour_groups
 ),
 
--- One row per member and rate: its numerator and denominator as docs/measures.md defines them.
+-- One row per member and rate: its numerator and denominator as the measure registry defines
+-- them (docs/measures.md), a per-working-day rate's working days folded into its denominator.
 member_rate_parts as (
     select
         memberships.time_period,
         memberships.geographic_level,
         memberships.area_code,
         unnest([
+            {%- for name, measure in var('measures').items() if measure.rate is defined %}
+            {%- set rate = measure.rate %}
+            {%- set per_day = rate.per_working_day | default(false) %}
             {
-                'measure': 'turnover_rate_fte',
-                'numerator': units.leavers_fte,
-                'denominator': units.inpost_fte,
-                'scale': 100.0
-            },
-            {
-                'measure': 'turnover_rate_headcount',
-                'numerator': units.leavers_headcount,
-                'denominator': units.inpost_headcount,
-                'scale': 100.0
-            },
-            {
-                'measure': 'agency_rate_fte',
-                'numerator': units.agency_fte,
-                'denominator': units.agency_fte + units.inpost_fte,
-                'scale': 100.0
-            },
-            {
-                'measure': 'agency_rate_headcount',
-                'numerator': units.agency_headcount,
-                'denominator': units.agency_headcount + units.inpost_headcount,
-                'scale': 100.0
-            },
-            {
-                'measure': 'agency_cover_rate_fte',
-                'numerator': units.agency_cover_fte,
-                'denominator': units.agency_fte,
-                'scale': 100.0
-            },
-            {
-                'measure': 'vacancy_rate_fte',
-                'numerator': units.vacancy_fte,
-                'denominator': units.vacancy_fte + units.inpost_fte,
-                'scale': 100.0
-            },
-            {
-                'measure': 'vacancy_agency_cover_rate_fte',
-                'numerator': units.agency_cover_fte,
-                'denominator': units.vacancy_fte,
-                'scale': 100.0
-            },
-            {
-                'measure': 'caseload_fte',
-                'numerator': units.cases,
-                'denominator': units.case_holders_fte,
-                'scale': 1.0
-            },
-            {
-                'measure': 'absence_rate_fte',
-                'numerator': units.working_days_lost_fte,
-                'denominator': units.inpost_fte * {{ working_days_in_year('units.time_period') }},
-                'scale': 100.0
-            }
+                'measure': '{{ name }}',
+                'numerator': units.{{ rate.numerator }},
+                'denominator': (units.{{ rate.denominator | join(' + units.') }})
+                {%- if per_day %} * {{ working_days_in_year('units.time_period') }}{% endif %},
+                'scale': cast({{ rate.scale }} as double)
+            }{{ "," if not loop.last }}
+            {%- endfor %}
         ], recursive := true)
     from memberships
     inner join units
@@ -154,11 +113,7 @@ actual as (
         actual_value
     from indicators
     unpivot include nulls (
-        actual_value for measure in (
-            turnover_rate_fte, turnover_rate_headcount, agency_rate_fte, agency_rate_headcount,
-            agency_cover_rate_fte, vacancy_rate_fte, vacancy_agency_cover_rate_fte, caseload_fte,
-            absence_rate_fte
-        )
+        actual_value for measure in ({{ workforce_rate_columns() | join(', ') }})
     )
     where
         geographic_level = 'Statistical neighbours'

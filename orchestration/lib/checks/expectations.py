@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from orchestration.lib import paths
+from orchestration.lib import measures, paths
 
 BLOCKING = "critical"
 
@@ -113,8 +113,11 @@ def suite_path(name: str) -> Path:
 
 
 def load_suite(name: str) -> dict[str, Any]:
+    """The suite's JSON, plus the per-measure expectations its `meta` asks the measure registry for."""
     with suite_path(name).open(encoding="utf-8") as handle:
-        return json.load(handle)
+        definition = json.load(handle)
+    definition["expectations"] += measures.suite_expectations(definition)
+    return definition
 
 
 def columns_used(name: str) -> list[str]:

@@ -26,6 +26,7 @@ PUBLISHED_TABLES: dict[str, tuple[str, ...]] = {
     "fct_inspections": ("old_la_code", "inspection_date"),
     "dim_local_authorities": ("old_la_code",),
     "fct_published_reconciliation": ("time_period", "geographic_level", "area_code", "measure"),
+    "dim_measures": ("ees_order",),
 }
 PUBLISHED_DB_NAME = "benchmarks.duckdb"
 MANIFEST_NAME = "manifest.json"

@@ -11,15 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from orchestration.lib import measures
 from orchestration.lib.sources.published_csv import ColumnMap, FileRejected, column_map, read_mapped_csv
 
-SUPPRESSION_SYMBOLS = {
-    "c": "suppressed to protect confidentiality",
-    "x": "not available",
-    "z": "not applicable",
-    "u": "low reliability",
-    "low": "rounds to zero",
-}
 AREA_KEY = ["time_period", "geographic_level", "region_code", "old_la_code"]
 
 
@@ -55,10 +49,10 @@ def latest_rows(directory: Path) -> pd.DataFrame:
 
 
 def as_number(value: object) -> float | None:
-    """A published cell as a number, or None for a suppression symbol or blank."""
+    """A published cell as a number, or None for one of DfE's symbols (the measure registry's) or blank."""
     if value is None or value is pd.NA:
         return None
     text = str(value).strip()
-    if text == "" or text in SUPPRESSION_SYMBOLS:
+    if text == "" or text in measures.dfe_symbols():
         return None
     return float(text)

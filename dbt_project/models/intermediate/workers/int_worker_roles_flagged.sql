@@ -26,14 +26,22 @@ flagged as (
         cases30,
         working_days_lost,
         org_role,
+        role_start_date,
+        role_end_date,
         -- A role ending on 30 September itself is a leaver, not in post.
         coalesce(role_end_date between year_start and reference_date, false) as has_ended_in_year,
         (role_end_date is null or role_end_date > reference_date)
-        and (role_start_date is null or role_start_date <= reference_date)
-        and coalesce(fte30, 0) > 0 as is_in_post,
+        and (role_start_date is null or role_start_date <= reference_date) as holds_post_at_30_sept,
         coalesce(role_start_date between year_start and reference_date, false) as has_started_in_year,
         coalesce(list_contains(absent_at_30_sept, true), false) as is_absent_at_30_sept
     from dated
+),
+
+in_post as (
+    select
+        *,
+        holds_post_at_30_sept and coalesce(fte30, 0) > 0 as is_in_post
+    from flagged
 ),
 
 final as (
@@ -42,7 +50,7 @@ final as (
         not is_agency and has_ended_in_year as is_leaver,
         not is_agency and has_started_in_year as is_starter,
         is_in_post and coalesce(cases30, 0) > 0 as is_case_holder
-    from flagged
+    from in_post
 )
 
 select * from final

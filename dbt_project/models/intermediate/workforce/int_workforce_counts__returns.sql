@@ -14,35 +14,15 @@ reporting_units as (
     select * from {{ ref('stg_reference__reporting_units') }}
 ),
 
--- FTE (6 dp) and days (2 dp) are summed as exact decimals: a sum of doubles depends on the order
--- rows are added in, and the published snapshot must not change when only that order does.
-exact as (
-    select
-        * replace (
-            cast(fte as decimal(18, 6)) as fte,
-            cast(fte30 as decimal(18, 6)) as fte30,
-            cast(working_days_lost as decimal(18, 2)) as working_days_lost
-        )
-    from roles
-),
-
+-- One aggregate per count of the measure registry (macros/workforce_measures.sql). FTE and days
+-- are summed as exact decimals of the places they are written with: a sum of doubles depends on
+-- the order rows are added in, and the published snapshot must not change when only that order does.
 counted as (
     select
         old_la_code,
         collection_year,
-        coalesce(sum(fte30) filter (where not is_agency and is_in_post), 0) as inpost_fte,
-        count(distinct swe_pseudonym) filter (where not is_agency and is_in_post) as inpost_headcount,
-        coalesce(sum(fte) filter (where is_starter), 0) as starters_fte,
-        count(distinct swe_pseudonym) filter (where is_starter) as starters_headcount,
-        coalesce(sum(fte) filter (where is_leaver), 0) as leavers_fte,
-        count(distinct swe_pseudonym) filter (where is_leaver) as leavers_headcount,
-        coalesce(sum(fte30) filter (where is_agency and is_in_post), 0) as agency_fte,
-        count(distinct swe_pseudonym) filter (where is_agency and is_in_post) as agency_headcount,
-        coalesce(sum(fte30) filter (where is_case_holder), 0) as case_holders_fte,
-        coalesce(sum(cases30) filter (where is_case_holder), 0) as cases,
-        -- No WorkingDaysLost on any in-post worker means the council did not report absence.
-        sum(working_days_lost) filter (where not is_agency and is_in_post) as working_days_lost_fte
-    from exact
+        {{ workforce_worker_counts() }}
+    from roles
     group by old_la_code, collection_year
 ),
 
@@ -51,19 +31,7 @@ final as (
         counted.collection_year as time_period,
         coalesce(units.reporting_unit_code, counted.old_la_code) as reporting_unit_code,
         counted.old_la_code as return_la_code,
-        counted.inpost_fte,
-        counted.inpost_headcount,
-        counted.starters_fte,
-        counted.starters_headcount,
-        counted.leavers_fte,
-        counted.leavers_headcount,
-        counted.agency_fte,
-        counted.agency_headcount,
-        la_level.agency_cover_fte,
-        la_level.vacancy_fte,
-        counted.case_holders_fte,
-        counted.cases,
-        counted.working_days_lost_fte
+        {{ workforce_return_count_columns(worker_roles='counted', la_level='la_level') }}
     from counted
     inner join la_level
         on counted.old_la_code = la_level.old_la_code and counted.collection_year = la_level.collection_year

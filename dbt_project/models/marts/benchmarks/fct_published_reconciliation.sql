@@ -20,7 +20,7 @@ published as (
 ),
 
 measures as (
-    select * from {{ ref('stg_reference__measures') }}
+    select * from {{ ref('dim_measures') }}
 ),
 
 exceptions as (

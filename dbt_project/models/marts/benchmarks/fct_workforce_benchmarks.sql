@@ -11,8 +11,8 @@ indicators as (
 ),
 
 measures as (
-    select * from {{ ref('stg_reference__measures') }}
-    where in_benchmarks
+    select * from {{ ref('dim_measures') }}
+    where is_benchmarked
 ),
 
 neighbour_groups as (

@@ -84,7 +84,7 @@ memberships as (
             and neighbour_groups.reporting_unit_code = units.reporting_unit_code
 ),
 
--- Member counts as exact decimals (every count has at most 6 decimal places), so that group sums
+-- Member counts as exact decimals (no count has more places than its inputs), so that group sums
 -- do not depend on the order DuckDB adds them in and a rebuild publishes identical figures.
 member_counts as (
     select
@@ -95,8 +95,9 @@ member_counts as (
         memberships.region_code,
         memberships.region_name,
         units.source,
+        {%- set places = workforce_count_scale() %}
         {%- for count in workforce_count_columns() %}
-        cast(units.{{ count }} as decimal(18, 6)) as {{ count }}{% if not loop.last %},{% endif %}
+        cast(units.{{ count }} as decimal(18, {{ places }})) as {{ count }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from memberships
     inner join units
@@ -190,7 +191,7 @@ final as (
         cast(member_count as integer) as member_count,
         cast(suppression_notes as varchar) as suppression_notes,
         {%- for measure in workforce_measure_columns() %}
-        {%- if measure in workforce_count_columns() and not measure.endswith('_fte') %}
+        {%- if measure in workforce_whole_count_columns() %}
         cast(round({{ measure }}) as bigint) as {{ measure }}{% if not loop.last %},{% endif %}
         {%- else %}
         cast({{ measure }} as double) as {{ measure }}{% if not loop.last %},{% endif %}

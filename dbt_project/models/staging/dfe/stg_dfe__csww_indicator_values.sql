@@ -27,14 +27,10 @@ renamed as (
         measure,
         published_text,
         try_cast(published_text as double) as published_value,
-        case published_text
-            when 'c' then 'c: suppressed to protect confidentiality'
-            when 'x' then 'x: not available'
-            when 'z' then 'z: not applicable'
-            when 'u' then 'u: low reliability'
-            when 'low' then 'low: rounds to zero'
-            when '' then 'not in this release'
-        end as suppression_reason,
+        coalesce(
+            {{ dfe_symbol_reason('published_text') }},
+            case when published_text = '' then 'not in this release' end
+        ) as suppression_reason,
         source_file as release_file,
         max(cast(time_period as integer)) over (partition by source_file) as release_latest_year
     from unpivoted

@@ -1,7 +1,7 @@
 """Peer-comparison packs: one council's workforce against its neighbours, region and England.
 
-`content` reads the published tables into one model (`model.Pack`); `xlsx`, `html` and `csv`
-render it. Nothing here reads the working warehouse or raw data.
+`content` reads the published tables into one model (`model.Pack`); each format in `formats`
+(`xlsx`, `html`, `csv`) renders it. Nothing here reads the working warehouse or raw data.
 """
 
 from __future__ import annotations
@@ -10,11 +10,10 @@ import re
 from pathlib import Path
 
 from orchestration.lib import paths
+from orchestration.lib.publish.packs.formats import DEFAULT_FORMAT, PACK_FORMATS
 from orchestration.lib.publish.packs.lookup import PackError
 
-FORMATS = ("xlsx", "html", "csv")
-
-__all__ = ["FORMATS", "PackError", "default_path", "write_pack"]
+__all__ = ["DEFAULT_FORMAT", "PACK_FORMATS", "PackError", "default_path", "write_pack"]
 
 
 def packs_dir() -> Path:
@@ -27,23 +26,13 @@ def default_path(code: str, year: int, fmt: str) -> Path:
     return packs_dir() / f"{safe}_{year}.{fmt}"
 
 
-def write_pack(asked: str, year: int | None = None, fmt: str = "xlsx", out: Path | None = None) -> list[Path]:
+def write_pack(asked: str, year: int | None = None, fmt: str = DEFAULT_FORMAT, out: Path | None = None) -> list[Path]:
     """Build the pack and write it; returns the files written (the CSV has a notes file beside it)."""
     from orchestration.lib.publish.packs import content
 
-    if fmt not in FORMATS:
-        raise PackError(f"Unknown format '{fmt}': choose one of {', '.join(FORMATS)}.")
+    if fmt not in PACK_FORMATS:
+        raise PackError(f"Unknown format '{fmt}': choose one of {', '.join(PACK_FORMATS)}.")
     pack = content.build_pack(asked, year)
     target = out or default_path(pack.unit.code, pack.year, fmt)
     target.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "xlsx":
-        from orchestration.lib.publish.packs.xlsx import write_xlsx
-
-        return [write_xlsx(pack, target)]
-    if fmt == "html":
-        from orchestration.lib.publish.packs.html import write_html
-
-        return [write_html(pack, target)]
-    from orchestration.lib.publish.packs.csv import write_csv
-
-    return write_csv(pack, target)
+    return PACK_FORMATS[fmt].write(pack, target)

@@ -29,13 +29,11 @@ from orchestration.lib.publish.packs.lookup import (
     unit_years,
 )
 from orchestration.lib.publish.packs.model import (
-    COUNT_MEASURES,
     ENGLAND_CODE,
     FIGURE_COLUMNS,
     MISSING_SYMBOL,
     ROLES,
     SYMBOLS,
-    TREND_MEASURES,
     TREND_YEARS,
     Inspection,
     JudgementInForce,
@@ -46,7 +44,7 @@ from orchestration.lib.publish.packs.model import (
 )
 from orchestration.lib.publish.packs.notes import pack_notes
 
-_NOTE_PATTERN = re.compile(r"(\w+) (c|x|z|u|low): ([^;]+)")
+_NOTE_PATTERN = re.compile(rf"(\w+) ({'|'.join(SYMBOLS)}): ([^;]+)")
 
 
 def published_folder() -> Path:
@@ -60,10 +58,10 @@ def published_folder() -> Path:
 
 def build_pack(asked: str, year: int | None = None) -> Pack:
     """The pack for the council `asked` (code, ONS code or name) in `year` (default: its latest)."""
-    measures = load_measures()
     folder = published_folder()
     manifest = publication.read_manifest(folder.name) or {}
     with duckdb.connect(str(folder / publication.PUBLISHED_DB_NAME), read_only=True) as con:
+        measures = load_measures(con)
         every = councils(con)
         request = resolve(every, asked)
         unit = request.unit
@@ -133,7 +131,7 @@ def _figures_chain(
 
 
 def _unit_rows(con: duckdb.DuckDBPyConnection, measures: dict[str, Measure]) -> dict[int, dict]:
-    counts = ", ".join(f"round(i.{m}, {measures[m].decimals}) as {m}" for m in COUNT_MEASURES)
+    counts = ", ".join(f"round(i.{m.name}, {m.decimals}) as {m.name}" for m in measures.values() if m.is_count)
     cursor = con.execute(
         f"""
         select i.time_period, i.area_code, i.area_name, i.source, i.return_status, i.suppression_notes, {counts}
@@ -218,7 +216,7 @@ class _CouncilYear:
     def __init__(self, row: dict) -> None:
         self.row = row
         self.withheld = dfe_symbols(row["suppression_notes"])
-        self.headcounts = {m: row[m] for m in COUNT_MEASURES if m.endswith("_headcount")}
+        self.headcounts = {m: value for m, value in row.items() if m.endswith("_headcount")}
         self.dfe = {m: symbol for m, (symbol, _) in self.withheld.items()}
 
     def is_small(self, measure: str) -> bool:
@@ -245,13 +243,15 @@ def _figures(
     benchmark_rows: list[dict],
 ) -> pd.DataFrame:
     comparison_years = {chosen, previous} - {None}
-    benchmarked = [m for m, spec in measures.items() if spec.in_benchmarks]
+    benchmarked = [m for m, spec in measures.items() if spec.is_benchmarked]
+    trends = [m for m, spec in measures.items() if spec.in_pack_trends]
+    counts = [m for m, spec in measures.items() if spec.is_count]
     records: list[dict] = []
     for year in chain:
         own = _CouncilYear(unit_rows[year])
         code, name = own.row["area_code"], own.row["area_name"]
         provenance = {"source": own.row["source"], "return_status": own.row["return_status"]}
-        wanted = benchmarked if year in comparison_years else [m for m in benchmarked if m in TREND_MEASURES]
+        wanted = benchmarked if year in comparison_years else trends
         for row in benchmark_rows:
             if row["time_period"] != year or row["measure"] not in wanted:
                 continue
@@ -286,7 +286,7 @@ def _figures(
             )
             records.append(_group_record(year, "england", ENGLAND_CODE, "England", measure, row["england_value"]))
         if year in comparison_years:
-            for measure_name in COUNT_MEASURES:
+            for measure_name in counts:
                 value, symbol, meaning = own.shown(measure_name, own.row[measure_name])
                 records.append(
                     _record(year, "council", code, name, measures[measure_name], value, symbol, meaning) | provenance

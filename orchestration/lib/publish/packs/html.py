@@ -12,7 +12,7 @@ from pathlib import Path
 from orchestration.lib.publish.packs import charts
 from orchestration.lib.publish.packs.format import BAND_FILLS, change_text, is_missing, value_text
 from orchestration.lib.publish.packs.lookup import year_span
-from orchestration.lib.publish.packs.model import ROLES, TREND_MEASURES, Pack
+from orchestration.lib.publish.packs.model import ROLES, SYMBOLS, Pack
 from orchestration.lib.publish.packs.notes import FLAGS, ofsted_lines, symbol_key
 
 CSS = """
@@ -72,7 +72,7 @@ def _e(text: object) -> str:
 
 
 def _cell(*, year: int, role: str, measure: str, field: str, text: str, classes: str = "num") -> str:
-    missing = text in ("c", "x", "z", "u", "low")
+    missing = text in SYMBOLS
     css = f"{classes} symbol" if missing else classes
     return (
         f'<td class="{css}" data-year="{year}" data-role="{role}" data-measure="{measure}" '
@@ -206,7 +206,7 @@ def _rank_cell(row: object, measure: str) -> str:
 
 def _trends(pack: Pack) -> str:
     figures = []
-    for measure in TREND_MEASURES:
+    for measure in pack.trend_measures:
         spec = pack.measures[measure]
         table = pack.trend(measure)
         symbols = pack.figures[(pack.figures.measure == measure) & pack.figures.time_period.isin(pack.trend_years)]

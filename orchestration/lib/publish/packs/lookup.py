@@ -11,8 +11,10 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import duckdb
+if TYPE_CHECKING:  # annotations only: `workforce --help` imports this package and must stay instant
+    import duckdb
 
 SUGGESTIONS = 6
 

@@ -8,44 +8,22 @@ figures.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from dataclasses import dataclass, field
 
+import duckdb
 import pandas as pd
 
-from orchestration.lib import paths
+from orchestration.lib import measures as registry
 from orchestration.lib.publish.packs.lookup import Council
 
-MEASURES_SEED = paths.DBT_PROJECT_DIR / "seeds" / "benchmarks" / "measures.csv"
-
 ROLES = ("council", "statistical_neighbours", "region", "england")
-TREND_MEASURES = ("turnover_rate_fte", "agency_rate_fte", "vacancy_rate_fte", "absence_rate_fte", "caseload_fte")
-COUNT_MEASURES = (
-    "inpost_fte",
-    "inpost_headcount",
-    "starters_fte",
-    "starters_headcount",
-    "leavers_fte",
-    "leavers_headcount",
-    "agency_fte",
-    "agency_headcount",
-    "vacancy_fte",
-    "case_holders_fte",
-    "cases",
-)
 TREND_YEARS = 5
 ENGLAND_CODE = "E92000001"
 
-# DfE's symbols for a value it did not publish (EES conventions). The pack's own small-number
-# suppression also shows `c`, with its own reason (see `suppression`).
-SYMBOLS = {
-    "c": "suppressed to protect confidentiality",
-    "x": "not available",
-    "z": "not applicable",
-    "u": "low reliability",
-    "low": "rounds to zero",
-}
+# DfE's symbols for a value it did not publish (EES conventions), from the measure registry. The
+# pack's own small-number suppression also shows `c`, with its own reason (see `suppression`).
+SYMBOLS = registry.dfe_symbols()
 MISSING_SYMBOL = "x"
 
 # Columns of `Pack.figures`, in order: the tidy CSV writes exactly these.
@@ -75,13 +53,21 @@ FIGURE_COLUMNS = (
 
 @dataclass(frozen=True)
 class Measure:
+    """One row of the published dim_measures, the columns a pack uses."""
+
     name: str
     label: str
+    kind: str
     unit: str
     decimals: int
-    polarity: str
-    in_benchmarks: bool
-    description: str
+    polarity: str | None
+    is_benchmarked: bool
+    in_pack_trends: bool
+    definition: str
+
+    @property
+    def is_count(self) -> bool:
+        return self.kind == registry.COUNT
 
 
 @dataclass(frozen=True)
@@ -148,7 +134,15 @@ class Pack:
 
     @property
     def benchmark_measures(self) -> list[str]:
-        return [m.name for m in self.measures.values() if m.in_benchmarks]
+        return [m.name for m in self.measures.values() if m.is_benchmarked]
+
+    @property
+    def trend_measures(self) -> list[str]:
+        return [m.name for m in self.measures.values() if m.in_pack_trends]
+
+    @property
+    def count_measures(self) -> list[str]:
+        return [m.name for m in self.measures.values() if m.is_count]
 
     def year_label(self, year: int) -> str:
         """'2022', or '2022 (Cumbria)' when that year's figures are the replaced council's."""
@@ -196,9 +190,9 @@ class Pack:
 
     def counts(self) -> pd.DataFrame:
         """Key counts of the council: one row per count measure, one value and symbol column per year."""
-        frame = self.figures[(self.figures.role == "council") & self.figures.measure.isin(COUNT_MEASURES)]
+        frame = self.figures[(self.figures.role == "council") & self.figures.measure.isin(self.count_measures)]
         rows = []
-        for measure in COUNT_MEASURES:
+        for measure in self.count_measures:
             row: dict[str, object] = {"measure": measure}
             for year in self.comparison_years:
                 record = frame[(frame.measure == measure) & (frame.time_period == year)]
@@ -214,18 +208,13 @@ class Pack:
         return frame.sort_values(["time_period", "measure"], ascending=[False, True])
 
 
-def load_measures() -> dict[str, Measure]:
-    with MEASURES_SEED.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    return {
-        row["measure"]: Measure(
-            name=row["measure"],
-            label=row["label"],
-            unit=row["unit"],
-            decimals=int(row["decimals"]),
-            polarity=row["polarity"],
-            in_benchmarks=row["in_benchmarks"] == "true",
-            description=row["description"],
-        )
-        for row in rows
-    }
+def load_measures(con: duckdb.DuckDBPyConnection) -> dict[str, Measure]:
+    """Every measure as published in dim_measures, in DfE's order."""
+    rows = con.execute(
+        """
+        select measure, measure_label, kind, unit, decimals, polarity, is_benchmarked, in_pack_trends, definition
+        from dim_measures
+        order by ees_order
+        """
+    ).fetchall()
+    return {row[0]: Measure(*row) for row in rows}

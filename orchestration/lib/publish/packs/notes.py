@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from orchestration.lib.publish.packs.format import long_date
 from orchestration.lib.publish.packs.lookup import Council, year_span
-from orchestration.lib.publish.packs.model import COUNT_MEASURES, SYMBOLS, TREND_YEARS, Note, Pack
+from orchestration.lib.publish.packs.model import SYMBOLS, TREND_YEARS, Note, Pack
 from orchestration.lib.publish.packs.suppression import SMALL_COUNT_LIMIT
 
 FLAGS = "Flags"
@@ -49,8 +49,8 @@ def pack_notes(pack: Pack, every: dict[str, Council], replaced: tuple[str, ...])
     notes += [Note(NEIGHBOURS, text) for text in _neighbours(pack, every)]
     notes += [Note(MISSING, text) for text in _missing(pack)]
     notes += [Note(DEFINITIONS, text) for text in GENERAL_DEFINITIONS]
-    shown = [*pack.benchmark_measures, *COUNT_MEASURES]
-    notes += [Note(DEFINITIONS, f"{pack.measures[m].description}.", pack.measures[m].label) for m in shown]
+    shown = [*pack.benchmark_measures, *pack.count_measures]
+    notes += [Note(DEFINITIONS, pack.measures[m].definition, pack.measures[m].label) for m in shown]
     return notes
 
 

@@ -31,7 +31,7 @@ from orchestration.lib.publish.packs.format import (
     is_missing,
 )
 from orchestration.lib.publish.packs.lookup import year_span
-from orchestration.lib.publish.packs.model import MISSING_SYMBOL, ROLES, TREND_MEASURES, Measure, Pack
+from orchestration.lib.publish.packs.model import MISSING_SYMBOL, ROLES, Measure, Pack
 from orchestration.lib.publish.packs.notes import FLAGS, ofsted_lines, symbol_key
 
 NAVY = "0B3C5D"
@@ -201,7 +201,7 @@ def _summary(workbook: Workbook, sheet: Worksheet, pack: Pack) -> None:
         ],
     )
     comparison = pack.comparison()
-    for measure in TREND_MEASURES:
+    for measure in pack.trend_measures:
         spec = pack.measures[measure]
         record = comparison[(comparison.measure == measure) & (comparison.time_period == pack.year)].iloc[0]
         row += 1
@@ -348,7 +348,7 @@ def _charts(workbook: Workbook, charts: Worksheet, data: Worksheet, pack: Pack) 
         data.column_dimensions[get_column_letter(column)].width = width
     names = [series_label(pack, role) for role in ROLES]
     row = 3
-    for position, measure in enumerate(TREND_MEASURES):
+    for position, measure in enumerate(pack.trend_measures):
         spec = pack.measures[measure]
         data.cell(row, 1, spec.label).font = BOLD
         header = row + 1
