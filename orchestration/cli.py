@@ -168,6 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--format", default="xlsx", choices=["xlsx", "html", "csv"])
     extract.add_argument("--out", help="file to write (default: $WORKFORCE_DATA_DIR/packs/<code>_<year>.<format>)")
     extract.set_defaults(handler=_extract)
+
+    from portal.cli import add_commands as add_portal_commands
+
+    add_portal_commands(commands)
     return parser
 
 
