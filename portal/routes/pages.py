@@ -17,7 +17,7 @@ router = APIRouter(include_in_schema=False)
 Principal = Annotated[auth.Principal, Depends(common.page_principal)]
 
 
-def render(request: Request, template: str, principal: auth.Principal | None, status: int = 200, **context: Any):
+def render(request: Request, template: str, principal: auth.Principal | None, http_status: int = 200, **context: Any):
     portal = common.get_portal(request)
     return portal.templates.TemplateResponse(
         request,
@@ -30,7 +30,7 @@ def render(request: Request, template: str, principal: auth.Principal | None, st
             "symbols": adapter.DFE_SYMBOLS,
             **context,
         },
-        status_code=status,
+        status_code=http_status,
     )
 
 
@@ -65,7 +65,12 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     principal = auth.session_principal(request, portal.store, portal.settings, portal.agreement)
     titles = {403: "You cannot see this page", 404: "Page not found", 413: "File too large", 429: "Too many attempts"}
     return render(
-        request, "error.html", principal, status=status, title=titles.get(status, "There is a problem"), message=message
+        request,
+        "error.html",
+        principal,
+        http_status=status,
+        title=titles.get(status, "There is a problem"),
+        message=message,
     )
 
 
@@ -95,7 +100,7 @@ def home(principal: Principal) -> RedirectResponse:
 
 def _sign_in_form(request: Request, status: int = 200, **context: Any) -> Response:
     form_token = security.new_secret()
-    response = render(request, "sign_in.html", None, status=status, form_token=form_token, **context)
+    response = render(request, "sign_in.html", None, http_status=status, form_token=form_token, **context)
     portal = common.get_portal(request)
     response.set_cookie(
         auth.SIGN_IN_COOKIE,
@@ -196,7 +201,7 @@ def change_password(
     elif new != confirm:
         errors["confirm"] = "The two new passwords are different"
     if errors:
-        return render(request, "password.html", principal, status=400, errors=errors)
+        return render(request, "password.html", principal, http_status=400, errors=errors)
     portal.store.set_password(principal.user.id, security.hash_password(new), must_change=False)
     # Every other session of this account ends; this one goes on with a fresh id.
     portal.store.delete_sessions_of(principal.user.id)
@@ -342,7 +347,7 @@ def submit(
             request,
             "submit.html",
             principal,
-            status=400,
+            http_status=400,
             code=code,
             max_mb=portal.settings.max_upload_bytes / (1024 * 1024),
             errors={"return_file": "Select your CSWW return (the .xml file your system exported)"},
