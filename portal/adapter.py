@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import os
 import shutil
 import sys
@@ -162,11 +163,16 @@ def republish_log_dir() -> Path:
 
 def is_live(old_la_code: str, year: int, sha256: str) -> bool:
     """Is this exact file (by sha256) what the published version was built from?"""
-    manifest = publication.read_manifest() or {}
-    return any(
-        entry.get("old_la_code") == old_la_code
-        and int(entry.get("collection_year", -1)) == year
-        and entry.get("sha256") == sha256
+    version = publication.current_version()
+    return version is not None and (old_la_code, year, sha256) in _published_returns(version)
+
+
+@functools.lru_cache(maxsize=4)
+def _published_returns(version: str) -> frozenset[tuple[str, int, str]]:
+    """(LA, year, sha256) of every return a version was built from; a version never changes."""
+    manifest = publication.read_manifest(version) or {}
+    return frozenset(
+        (entry["old_la_code"], int(entry["collection_year"]), entry["sha256"])
         for entry in manifest.get("inputs", {}).get("council_returns", [])
     )
 

@@ -12,10 +12,11 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal import adapter, agreement, figures
@@ -48,20 +49,20 @@ class Portal:
     reader: adapter.PublishedReader
     templates: Jinja2Templates
     republisher: Republisher | None = None
-    _councils: tuple[str, dict[str, figures.Council]] | None = None
+    _facts: tuple[str, figures.Facts] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def cache_dir(self) -> Path:
         return self.settings.state_dir / "cache"
 
-    def councils(self, version: str, cur: Any) -> dict[str, figures.Council]:
-        """Councils of the published version, read once per version."""
+    def facts(self, version: str, cur: Any) -> figures.Facts:
+        """Councils and year facts of the published version, read once per version."""
         with self._lock:
-            if self._councils is None or self._councils[0] != version:
-                self._councils = (version, figures.councils(cur))
+            if self._facts is None or self._facts[0] != version:
+                self._facts = (version, figures.facts(cur))
                 adapter.prune_caches(self.cache_dir)
-            return self._councils[1]
+            return self._facts[1]
 
 
 class BodyLimit:
@@ -111,6 +112,39 @@ async def _too_large(scope: Scope, send: Send, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class SecurityHeaders:
+    """A fresh CSP nonce per response (the template's one inline script carries it) and headers
+    that keep pages out of frames, caches and other sites' referrers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        nonce = secrets.token_urlsafe(16)
+        scope.setdefault("state", {})["csp_nonce"] = nonce
+        static = scope["path"].startswith(("/assets/", "/static/"))
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault(
+                    "Content-Security-Policy",
+                    f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:; "
+                    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+                )
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Referrer-Policy", "same-origin")
+                if not static:
+                    headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def _templates() -> Jinja2Templates:
@@ -168,22 +202,6 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.mount("/assets", StaticFiles(directory=GOVUK_DIST / "assets", check_dir=False), name="assets")
     app.mount("/static", StaticFiles(directory=BUILD_DIR, check_dir=False), name="static")
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        request.state.csp_nonce = secrets.token_urlsafe(16)
-        response: Response = await call_next(request)
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            f"default-src 'self'; script-src 'self' 'nonce-{request.state.csp_nonce}'; style-src 'self'; "
-            "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if not request.url.path.startswith(("/assets", "/static")):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
     @app.exception_handler(RedirectTo)
     async def redirect(request: Request, exc: RedirectTo):
         return RedirectResponse(exc.location, status_code=303)
@@ -207,6 +225,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             return JSONResponse({"detail": str(exc)}, status_code=404)
         return pages.error_page(request, 404, str(exc))
 
+    app.add_middleware(SecurityHeaders)
     # Outermost, so an oversized body is refused before anything reads it.
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 64 * 1024)
     return app

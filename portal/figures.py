@@ -97,13 +97,35 @@ class MeasureDetail:
     trend: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Facts:
+    """What every request needs from one published version, read once per version."""
+
+    councils: dict[str, Council]
+    dfe_years: set[int]
+    region_units: dict[tuple[int, str, str], int]
+    """(year, region code, measure) -> how many councils have a value: how many a regional figure pools."""
+    england_units: dict[tuple[int, str], int]
+
+
+def facts(cur: duckdb.DuckDBPyConnection) -> Facts:
+    region_units, england_units = {}, {}
+    for year, region, measure, units in cur.execute(
+        "select time_period, region_code, measure, count(la_value) from fct_workforce_benchmarks group by all"
+    ).fetchall():
+        region_units[(year, region, measure)] = units
+        england_units[(year, measure)] = england_units.get((year, measure), 0) + units
+    return Facts(councils(cur), dfe_years(cur), region_units, england_units)
+
+
 class Viewer:
     """Who is looking: a council (sees its own detail) or an analyst (sees every published figure)."""
 
-    def __init__(self, agreement: Agreement, old_la_code: str | None, councils: dict[str, Council]) -> None:
+    def __init__(self, agreement: Agreement, old_la_code: str | None, published: Facts) -> None:
         self.agreement = agreement
         self.old_la_code = old_la_code
-        self.councils = councils
+        self.facts = published
+        self.councils = published.councils
 
     def own(self, code: str) -> bool:
         if self.old_la_code is None:
@@ -177,19 +199,12 @@ def years(cur: duckdb.DuckDBPyConnection, code: str) -> list[int]:
 
 
 def _benchmark_rows(cur: duckdb.DuckDBPyConnection, where: str, args: list[Any]) -> list[dict[str, Any]]:
-    """Benchmark rows with what the display rules need: the council's headcounts and DfE's notes,
-    and how many councils each provisional group figure pools."""
+    """Benchmark rows with what the display rules need: the council's headcounts and DfE's notes."""
     cursor = cur.execute(
         f"""
-        with benchmarks as (
-            select b.*,
-                count(b.la_value) over (partition by b.time_period, b.region_code, b.measure) as region_units,
-                count(b.la_value) over (partition by b.time_period, b.measure) as england_units
-            from fct_workforce_benchmarks as b
-        )
         select b.*, i.suppression_notes, i.inpost_headcount, i.starters_headcount, i.leavers_headcount,
             i.agency_headcount
-        from benchmarks as b
+        from fct_workforce_benchmarks as b
         left join fct_workforce_indicators as i
             on i.time_period = b.time_period and i.area_code = b.old_la_code and i.geographic_level = 'Local authority'
         where {where}
@@ -203,10 +218,10 @@ def _benchmark_rows(cur: duckdb.DuckDBPyConnection, where: str, args: list[Any])
 class Shaper:
     """Turns published rows into cells, applying the viewer's rules."""
 
-    def __init__(self, cur: duckdb.DuckDBPyConnection, viewer: Viewer) -> None:
+    def __init__(self, viewer: Viewer) -> None:
         self.viewer = viewer
         self.measures = {m.name: m for m in adapter.benchmarked_measures()}
-        self.published_years = dfe_years(cur)
+        self.published_years = viewer.facts.dfe_years
 
     def provisional(self, row: dict[str, Any]) -> bool:
         return row["time_period"] not in self.published_years and row["source"] != "dfe_published"
@@ -241,6 +256,7 @@ class Shaper:
         council = self.council_cell(row)
         change = Cell(_number(row["change_from_previous_year"]), measure.decimals, provisional=council.provisional)
         hidden = council.symbol is not None
+        group_key = (row["time_period"], row["region_code"], row["measure"])
         if hidden:
             change.symbol, change.meaning = council.symbol, council.meaning
         return MeasureRow(
@@ -251,8 +267,8 @@ class Shaper:
             council=council,
             neighbours=self.group_cell(row, "sn_pooled_value", row["sn_neighbour_count"]),
             neighbour_count=row["sn_neighbour_count"],
-            region=self.group_cell(row, "region_value", row["region_units"]),
-            england=self.group_cell(row, "england_value", row["england_units"]),
+            region=self.group_cell(row, "region_value", self.viewer.facts.region_units.get(group_key[:3])),
+            england=self.group_cell(row, "england_value", self.viewer.facts.england_units.get(group_key[::2])),
             rank=None if hidden else row["la_rank"],
             ranked_units=row["ranked_units"],
             band=None if hidden else row["quartile_band"],
@@ -268,7 +284,7 @@ def _number(value: Any) -> float | None:
 
 
 def overview(cur: duckdb.DuckDBPyConnection, viewer: Viewer, code: str, year: int) -> list[MeasureRow]:
-    shaper = Shaper(cur, viewer)
+    shaper = Shaper(viewer)
     rows = _benchmark_rows(cur, "b.old_la_code = ? and b.time_period = ?", [code, year])
     order = list(shaper.measures)
     rows = [r for r in rows if r["measure"] in shaper.measures]
@@ -278,7 +294,7 @@ def overview(cur: duckdb.DuckDBPyConnection, viewer: Viewer, code: str, year: in
 def measure_detail(
     cur: duckdb.DuckDBPyConnection, viewer: Viewer, code: str, measure: str, year: int
 ) -> MeasureDetail | None:
-    shaper = Shaper(cur, viewer)
+    shaper = Shaper(viewer)
     if measure not in shaper.measures:
         return None
     own = _benchmark_rows(cur, "b.measure = ? and b.time_period = ? and b.old_la_code = ?", [measure, year, code])

@@ -52,7 +52,8 @@ def valid_code(old_la_code: str) -> str:
 def council_view(portal: Portal, principal: auth.Principal, code: str, year: int | None):
     """(version, viewer, council, unit code, years, chosen year) for a council's figures; 404 if unknown."""
     with portal.reader.cursor() as (version, cur):
-        councils = portal.councils(version, cur)
+        published = portal.facts(version, cur)
+        councils = published.councils
         if code not in councils:
             raise HTTPException(404, "Not found.")
         unit = figures.reporting_unit(councils, code)
@@ -63,7 +64,7 @@ def council_view(portal: Portal, principal: auth.Principal, code: str, year: int
     if year is not None and year not in available:
         raise HTTPException(404, f"No figures for {year}: the years published are {', '.join(map(str, available))}.")
     viewer_code = principal.old_la_code if principal.role == "council" else None
-    viewer = figures.Viewer(portal.agreement, viewer_code, councils)
+    viewer = figures.Viewer(portal.agreement, viewer_code, published)
     return version, viewer, councils[code], unit, available, chosen
 
 

@@ -222,7 +222,7 @@ def council_list(request: Request, principal: Principal) -> Response:
     portal = common.get_portal(request)
     auth.require_role(principal, ROLE_COUNCIL, ROLE_ANALYST)
     with portal.reader.cursor() as (version, cur):
-        councils = portal.councils(version, cur)
+        councils = portal.facts(version, cur).councils
     listed = sorted((c for c in councils.values() if c.members == (c.code,)), key=lambda c: (c.region_name, c.name))
     return render(request, "councils.html", principal, councils=listed, agreement=portal.agreement)
 
