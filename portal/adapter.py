@@ -330,7 +330,6 @@ class RunInfo:
     started: dt.datetime | None
     finished: dt.datetime | None
     partition: str | None
-    source: str
 
 
 def dagster_runs(limit: int = 30) -> list[RunInfo]:
@@ -353,7 +352,6 @@ def dagster_runs(limit: int = 30) -> list[RunInfo]:
                 started=dt.datetime.fromtimestamp(record.start_time, dt.UTC) if record.start_time else None,
                 finished=dt.datetime.fromtimestamp(record.end_time, dt.UTC) if record.end_time else None,
                 partition=run.tags.get("dagster/partition"),
-                source="dagster",
             )
         )
     return runs

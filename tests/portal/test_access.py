@@ -287,3 +287,34 @@ def test_the_openapi_document_describes_the_api(client_for) -> None:
     assert "HTTPBearer" in schema["components"]["securitySchemes"]
     assert not any(p.startswith(("/councils", "/engineer", "/sign-in")) for p in schema["paths"])
     assert re.search("bearer", str(schema["components"]["securitySchemes"]), re.I)
+
+
+def test_quarantine_reports_reach_the_engineer_and_the_council_they_belong_to(portal_root, client_for) -> None:
+    """A return the warehouse's load refused, as the loader files it: engineers see every council's,
+    a council its own (on its submissions page), nobody else."""
+    folder = portal_root / "data" / "quarantine" / B / "2024" / "20261201T000000Z_0123456789ab"
+    folder.mkdir(parents=True)
+    (folder / "report.txt").write_text("CSWW return csww_2024.xml: LA 316\nNOT LOADED: 1 errors\n", encoding="utf-8")
+
+    engineer = client_for(ENGINEER)
+    listing = engineer.get("/engineer/quarantine")
+    assert f"Council {B}" in listing.text
+    report = engineer.get(f"/engineer/quarantine/{B}/2024/{folder.name}")
+    assert report.status_code == 200 and "NOT LOADED" in report.text
+    assert engineer.get(f"/engineer/quarantine/{B}/2024/../../../secrets").status_code == 404
+
+    assert "NOT LOADED" in client_for(OFFICER_B).get(f"/councils/{B}/submissions").text
+    assert "NOT LOADED" not in client_for(OFFICER_A).get(f"/councils/{A}/submissions").text
+    assert client_for(OFFICER_A).get(f"/engineer/quarantine/{B}/2024/{folder.name}").status_code == 403
+
+
+def test_rollback_needs_an_engineer_and_an_earlier_version(client_for) -> None:
+    engineer = client_for(ENGINEER)
+    page = engineer.get("/engineer/publications")
+    response = engineer.post("/engineer/rollback", data={"csrf_token": csrf_of(page.text)})
+    # The scenario has published once: there is nothing earlier, and the answer says so.
+    assert response.status_code == 409
+    assert "no earlier version" in response.text
+    council = client_for(OFFICER_A)
+    form = council.get(f"/councils/{A}")
+    assert council.post("/engineer/rollback", data={"csrf_token": csrf_of(form.text)}).status_code == 403
