@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import secrets
 import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +34,7 @@ PACKAGE_DIR = Path(__file__).parent
 FRONTEND_DIR = PACKAGE_DIR / "frontend"
 GOVUK_DIST = FRONTEND_DIR / "node_modules" / "govuk-frontend" / "dist" / "govuk"
 BUILD_DIR = PACKAGE_DIR / "static" / "build"
-SERVICE_NAME = "Social work workforce benchmarks"
+SHAPED_KEPT = 2048
 API_PREFIX = "/api/v1"
 
 
@@ -50,6 +53,7 @@ class Portal:
     templates: Jinja2Templates
     republisher: Republisher | None = None
     _facts: tuple[str, figures.Facts] | None = None
+    _shaped: OrderedDict[tuple[Any, ...], Any] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -61,8 +65,24 @@ class Portal:
         with self._lock:
             if self._facts is None or self._facts[0] != version:
                 self._facts = (version, figures.facts(cur))
+                self._shaped.clear()
                 adapter.prune_caches(self.cache_dir)
             return self._facts[1]
+
+    def shaped(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        """Figures shaped for one viewer, kept for the published version: a version never changes,
+        and the day is in the key because the agreement's dates decide who sees what."""
+        key = (*key, dt.date.today())
+        with self._lock:
+            if key in self._shaped:
+                self._shaped.move_to_end(key)
+                return self._shaped[key]
+        value = compute()
+        with self._lock:
+            self._shaped[key] = value
+            while len(self._shaped) > SHAPED_KEPT:
+                self._shaped.popitem(last=False)
+        return value
 
 
 class BodyLimit:

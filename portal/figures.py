@@ -200,10 +200,10 @@ def years(cur: duckdb.DuckDBPyConnection, code: str) -> list[int]:
 
 def _benchmark_rows(cur: duckdb.DuckDBPyConnection, where: str, args: list[Any]) -> list[dict[str, Any]]:
     """Benchmark rows with what the display rules need: the council's headcounts and DfE's notes."""
+    headcounts = ", ".join(f"i.{column}" for column in adapter.HEADCOUNT_COLUMNS)
     cursor = cur.execute(
         f"""
-        select b.*, i.suppression_notes, i.inpost_headcount, i.starters_headcount, i.leavers_headcount,
-            i.agency_headcount
+        select b.*, i.suppression_notes, {headcounts}
         from fct_workforce_benchmarks as b
         left join fct_workforce_indicators as i
             on i.time_period = b.time_period and i.area_code = b.old_la_code and i.geographic_level = 'Local authority'

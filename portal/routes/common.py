@@ -19,7 +19,6 @@ MEDIA_TYPES = {
     "html": "text/html; charset=utf-8",
     "csv": "text/csv; charset=utf-8",
     "parquet": "application/vnd.apache.parquet",
-    "json": "application/json",
 }
 TABLE_FORMATS = ("csv", "parquet")
 
@@ -70,8 +69,12 @@ def council_view(portal: Portal, principal: auth.Principal, code: str, year: int
 
 def benchmarks_rows(portal: Portal, principal: auth.Principal, code: str, year: int | None) -> dict[str, Any]:
     version, viewer, council, unit, available, chosen = council_view(portal, principal, code, year)
-    with portal.reader.cursor() as (_, cur):
-        rows = figures.overview(cur, viewer, unit, chosen)
+
+    def compute() -> list[figures.MeasureRow]:
+        with portal.reader.cursor() as (_, cur):
+            return figures.overview(cur, viewer, unit, chosen)
+
+    rows = portal.shaped((version, "overview", viewer.old_la_code, unit, chosen), compute)
     return {
         "version": version,
         "council": council,

@@ -252,9 +252,13 @@ def measure_page(request: Request, principal: Principal, code: str, measure: str
     portal = common.get_portal(request)
     common.valid_code(code)
     auth.council_access(principal, code, auth.FIGURES)
-    _, viewer, council, unit, available, chosen = common.council_view(portal, principal, code, year)
-    with portal.reader.cursor() as (_, cur):
-        detail = figures.measure_detail(cur, viewer, unit, measure, chosen)
+    version, viewer, council, unit, available, chosen = common.council_view(portal, principal, code, year)
+
+    def compute() -> figures.MeasureDetail | None:
+        with portal.reader.cursor() as (_, cur):
+            return figures.measure_detail(cur, viewer, unit, measure, chosen)
+
+    detail = portal.shaped((version, "measure", viewer.old_la_code, unit, measure, chosen), compute)
     if detail is None:
         raise HTTPException(404, "Not found.")
     auth.audit(portal.store, request, principal, "page", old_la_code=code, detail=f"{measure} {chosen}")

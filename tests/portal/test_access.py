@@ -318,3 +318,32 @@ def test_rollback_needs_an_engineer_and_an_earlier_version(client_for) -> None:
     council = client_for(OFFICER_A)
     form = council.get(f"/councils/{A}")
     assert council.post("/engineer/rollback", data={"csrf_token": csrf_of(form.text)}).status_code == 403
+
+
+def test_a_one_time_password_must_be_replaced_before_anything_else(portal_root, capsys) -> None:
+    from fastapi.testclient import TestClient
+
+    from orchestration import cli
+
+    assert cli.main(["users", "add", "--email", "New.Officer@301.test", "--role", "council", "--council", A]) == 0
+    one_time = re.search(r"One-time password.*: (\S+)", capsys.readouterr().out).group(1)
+    assert cli.main(["users", "add", "--email", "x@330.test", "--role", "council", "--council", "330"]) == 2
+    assert "does not take part" in capsys.readouterr().err
+    portal = make_portal()
+    with TestClient(portal.app, follow_redirects=False) as client:
+        response = sign_in(client, "new.officer@301.test", one_time)
+        assert response.headers["location"] == "/account/password"
+        assert client.get(f"/councils/{A}").headers["location"] == "/account/password"
+        form = client.get("/account/password")
+        too_short = {"csrf_token": csrf_of(form.text), "current": one_time, "new": "short", "confirm": "short"}
+        assert client.post("/account/password", data=too_short).status_code == 400
+        chosen = "my own long password"
+        changed = client.post(
+            "/account/password",
+            data={"csrf_token": csrf_of(form.text), "current": one_time, "new": chosen, "confirm": chosen},
+        )
+        assert changed.status_code == 303
+        assert client.get(f"/councils/{A}").status_code == 200
+    with TestClient(portal.app, follow_redirects=False) as client:
+        assert sign_in(client, "new.officer@301.test", one_time).status_code == 400
+        assert sign_in(client, "new.officer@301.test", chosen).headers["location"] == f"/councils/{A}"
