@@ -157,10 +157,6 @@ def republish_command(old_la_code: str, year: int) -> list[str]:
     return [str(workforce), "run", "--job", "republish_returns", "--partition", f"{old_la_code}|{year}"]
 
 
-def republish_log_dir() -> Path:
-    return paths.data_dir() / "logs"
-
-
 def is_live(old_la_code: str, year: int, sha256: str) -> bool:
     """Is this exact file (by sha256) what the published version was built from?"""
     version = publication.current_version()

@@ -66,7 +66,8 @@ class Portal:
             if self._facts is None or self._facts[0] != version:
                 self._facts = (version, figures.facts(cur))
                 self._shaped.clear()
-                adapter.prune_caches(self.cache_dir)
+                for kind in ("packs", "tables"):
+                    adapter.prune_caches(self.cache_dir / kind)
             return self._facts[1]
 
     def shaped(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
