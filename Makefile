@@ -8,7 +8,7 @@ export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: install run test dev docs bench lint clean
+.PHONY: install run test dev docs bench lint clean serve portal-assets portal-bench
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	test -x $(UV) || ($(PYTHON) -m venv $(VENV) && $(BIN)/pip install --quiet --disable-pip-version-check uv==0.13.9)
@@ -22,8 +22,31 @@ run: install
 	$(BIN)/workforce generate
 	$(BIN)/workforce run
 
+# The portal's GOV.UK Frontend: from npm (package-lock.json), compiled into an ignored folder.
+PORTAL_FRONTEND := portal/frontend
+PORTAL_BUILD := portal/static/build
+
+$(PORTAL_FRONTEND)/node_modules/.package-lock.json: $(PORTAL_FRONTEND)/package.json $(PORTAL_FRONTEND)/package-lock.json
+	npm ci --prefix $(PORTAL_FRONTEND) --silent
+
+$(PORTAL_BUILD)/portal.css: $(PORTAL_FRONTEND)/node_modules/.package-lock.json $(PORTAL_FRONTEND)/portal.scss $(PORTAL_FRONTEND)/init.js
+	mkdir -p $(PORTAL_BUILD)
+	cp $(PORTAL_FRONTEND)/node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js $(PORTAL_FRONTEND)/init.js $(PORTAL_BUILD)/
+	$(PORTAL_FRONTEND)/node_modules/.bin/sass --pkg-importer=node --style=compressed --no-source-map \
+		$(PORTAL_FRONTEND)/portal.scss $(PORTAL_BUILD)/portal.css
+
+portal-assets: $(PORTAL_BUILD)/portal.css
+
+## serve: the council portal on http://127.0.0.1:8000 (after `make run`)
+serve: install portal-assets
+	$(BIN)/workforce serve
+
+## portal-bench: 50 concurrent clients against the portal's pages and API, during a full rebuild
+portal-bench: install portal-assets
+	$(BIN)/python -m portal.bench
+
 ## test: the whole test suite (CI runs exactly this)
-test: install
+test: install portal-assets
 	$(BIN)/pytest
 
 ## dev: the Dagster UI on http://127.0.0.1:3000 with the whole lineage
@@ -39,8 +62,8 @@ bench: install
 	$(BIN)/python -m orchestration.bench
 
 lint: install
-	$(BIN)/ruff check orchestration synthetic tests
-	$(BIN)/ruff format --check orchestration synthetic tests
+	$(BIN)/ruff check orchestration synthetic tests portal
+	$(BIN)/ruff format --check orchestration synthetic tests portal
 	$(BIN)/sqlfluff lint dbt_project
 
 clean:

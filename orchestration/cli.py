@@ -227,6 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="file to write (default: the terminal for text and json; <return>_validation.html or .xlsx here)",
     )
     validate.set_defaults(handler=_validate)
+
+    from portal.cli import add_commands as add_portal_commands
+
+    add_portal_commands(commands)
     return parser
 
 

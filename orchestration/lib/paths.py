@@ -62,6 +62,11 @@ def reports_dir() -> Path:
     return data_dir() / "reports"
 
 
+def portal_dir() -> Path:
+    """The council portal's own state: accounts, sessions, tokens, submissions, audit log."""
+    return data_dir() / "portal"
+
+
 def dagster_home() -> Path:
     return Path(os.environ.get("DAGSTER_HOME", data_dir() / "dagster_home")).resolve()
 

@@ -1,0 +1,407 @@
+"""Every call the portal makes into the rest of the warehouse, and nothing else.
+
+Validation of a return, placing an accepted return in the landing zone, the command that
+republishes, the published tables (read-only), packs, publications and rollback, runs and the
+quarantine. The rest of the portal never imports `orchestration` directly, so when one of these
+APIs changes (or moves to PostgreSQL) only this module changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+import os
+import shutil
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from orchestration.lib import paths
+from orchestration.lib.publish import packs, publication
+from orchestration.lib.publish.packs import suppression
+from orchestration.lib.publish.packs.content import dfe_symbols
+from orchestration.lib.publish.packs.model import SYMBOLS, Measure, load_measures
+from orchestration.lib.sources.csww.issues import ERROR
+from orchestration.lib.sources.csww.report import render_text
+from orchestration.lib.sources.csww.validate import validate_file
+
+PackError = packs.PackError
+PACK_FORMATS: tuple[str, ...] = packs.FORMATS
+PUBLISHED_TABLES: tuple[str, ...] = tuple(publication.PUBLISHED_TABLES)
+DFE_SYMBOLS: dict[str, str] = SYMBOLS
+PublishError = publication.PublishError
+
+# What DfE's suppression notes say and the packs' small-number rule, applied the same way on pages.
+dfe_symbols = dfe_symbols
+is_small = suppression.is_small
+SMALL_COUNT_SYMBOL = suppression.SMALL_COUNT_SYMBOL
+SMALL_COUNT_REASON = f"fewer than {suppression.SMALL_COUNT_LIMIT} people (withheld, as in the packs)"
+HEADCOUNT_COLUMNS = ("inpost_headcount", "starters_headcount", "leavers_headcount", "agency_headcount")
+
+
+def benchmarked_measures() -> list[Measure]:
+    """The measures benchmarked against neighbours, region and England, in the registry's order."""
+    return [m for m in load_measures().values() if m.in_benchmarks]
+
+
+# -- validation ---------------------------------------------------------------------------------
+
+ERROR_SEVERITY, QUERY_SEVERITY = "error", "query"
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str
+    """`error` (the return cannot be loaded) or `query` (loads; worth confirming)."""
+    line: int | None
+    record: int | None
+    element: str | None
+    value: str | None
+    rule: str
+    message: str
+    more: int = 0
+
+
+@dataclass(frozen=True)
+class Validation:
+    old_la_code: str | None
+    """As the return's Header says; None when the Header cannot be read."""
+    year: int | None
+    workers: int
+    findings: tuple[Finding, ...]
+    text_report: str
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == ERROR_SEVERITY]
+
+    @property
+    def queries(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == QUERY_SEVERITY]
+
+    def count(self, severity: str) -> int:
+        return sum(f.more or 1 for f in self.findings if f.severity == severity)
+
+
+def validate_return(path: Path, *, old_la_code: str, year: int | None, shown_name: str) -> Validation:
+    """Judge a return as the loader will (continuity with last year included), without loading it.
+
+    The portal stores what it shows, so this is never the council's own copy with SWE numbers.
+    """
+    report = validate_file(path, old_la_code=old_la_code, year=year, council_copy=False)
+    report.file = shown_name
+    findings = tuple(
+        Finding(
+            severity=ERROR_SEVERITY if issue.severity == ERROR else QUERY_SEVERITY,
+            line=issue.line,
+            record=issue.record,
+            element=issue.element,
+            value=issue.value,
+            rule=issue.rule,
+            message=issue.message,
+            more=issue.more,
+        )
+        for issue in report.ordered()
+    )
+    return Validation(
+        old_la_code=report.old_la_code,
+        year=report.year,
+        workers=report.workers,
+        findings=findings,
+        text_report=render_text(report),
+    )
+
+
+# -- the landing zone and the republish ---------------------------------------------------------
+
+
+def landing_path(old_la_code: str, year: int) -> Path:
+    """Where the return of one LA-year sits: raw/returns/<old_la_code>/<year>/csww_<year>.xml."""
+    return paths.returns_dir() / old_la_code / str(year) / f"csww_{year}.xml"
+
+
+def land_return(source: Path, old_la_code: str, year: int) -> str:
+    """Put an accepted return in the landing zone atomically; returns its path relative to raw/.
+
+    The name is fixed by the layout, never taken from the upload: the file replaces the LA-year's
+    return in one rename, so the loader sees the old file or the new one, never a part.
+    """
+    target = landing_path(old_la_code, year)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".portal-", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as out, source.open("rb") as incoming:
+            shutil.copyfileobj(incoming, out, 1 << 20)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, 0o640)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return str(target.relative_to(paths.raw_dir()))
+
+
+def republish_command(old_la_code: str, year: int) -> list[str]:
+    """The command that loads one LA-year's return and republishes."""
+    workforce = Path(sys.executable).with_name("workforce")
+    return [str(workforce), "run", "--job", "republish_returns", "--partition", f"{old_la_code}|{year}"]
+
+
+def is_live(old_la_code: str, year: int, sha256: str) -> bool:
+    """Is this exact file (by sha256) what the published version was built from?"""
+    version = publication.current_version()
+    return version is not None and (old_la_code, year, sha256) in _published_returns(version)
+
+
+@functools.lru_cache(maxsize=4)
+def _published_returns(version: str) -> frozenset[tuple[str, int, str]]:
+    """(LA, year, sha256) of every return a version was built from; a version never changes."""
+    manifest = publication.read_manifest(version) or {}
+    return frozenset(
+        (entry["old_la_code"], int(entry["collection_year"]), entry["sha256"])
+        for entry in manifest.get("inputs", {}).get("council_returns", [])
+    )
+
+
+def refused_by_warehouse(old_la_code: str, year: int, sha256: str) -> QuarantineEntry | None:
+    """The quarantine entry for this exact file, if the warehouse's own load refused it."""
+    return next(
+        (
+            q
+            for q in quarantined(old_la_code)
+            if q.year == year and q.sha256_prefix and sha256.startswith(q.sha256_prefix)
+        ),
+        None,
+    )
+
+
+# -- the published version (read-only) ----------------------------------------------------------
+
+
+class PublishedReader:
+    """Read-only connections to the published DuckDB, one per version, opened on first use.
+
+    The `published` link is resolved once per request, so one page reads one version even if a
+    publish switches the link meanwhile; a reader keeps a version open even after it is pruned.
+    """
+
+    KEEP = 2
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._connections: dict[str, duckdb.DuckDBPyConnection] = {}
+
+    def current_version(self) -> str | None:
+        return publication.current_version()
+
+    @contextlib.contextmanager
+    def cursor(self) -> Iterator[tuple[str, duckdb.DuckDBPyConnection]]:
+        """(version, cursor) on the current published version; raises PackError when none exists."""
+        folder = paths.published_dir().resolve()
+        database = folder / publication.PUBLISHED_DB_NAME
+        if not database.exists():
+            raise PackError("Nothing is published yet: the warehouse has not run.", 1)
+        version = folder.name
+        with self._lock:
+            connection = self._connections.get(version)
+            if connection is None:
+                connection = duckdb.connect(str(database), read_only=True)
+                self._connections[version] = connection
+                for stale in list(self._connections)[: -self.KEEP]:
+                    self._connections.pop(stale)
+            cursor = connection.cursor()
+        try:
+            yield version, cursor
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        with self._lock:
+            for connection in self._connections.values():
+                connection.close()
+            self._connections.clear()
+
+
+def published_table_file(table: str, fmt: str, cache_dir: Path) -> tuple[str, Path]:
+    """(version, file) of a whole published table as Parquet (as published) or CSV (made once per version)."""
+    if table not in PUBLISHED_TABLES:
+        raise KeyError(table)
+    folder = paths.published_dir().resolve()
+    version = folder.name
+    parquet = folder / f"{table}.parquet"
+    if fmt == "parquet":
+        return version, parquet
+    target = cache_dir / version / f"{table}.csv"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{table}.{threading.get_ident()}.csv")
+        with duckdb.connect() as con:
+            con.execute(f"copy (select * from read_parquet('{parquet}')) to '{temporary}' (header, delimiter ',')")
+        os.replace(temporary, target)
+    return version, target
+
+
+# -- packs ----------------------------------------------------------------------------------------
+
+_pack_locks: dict[tuple[str, ...], threading.Lock] = {}
+_pack_locks_guard = threading.Lock()
+
+
+def pack_files(old_la_code: str, year: int | None, fmt: str, cache_dir: Path) -> list[Path]:
+    """The pack's files (the CSV has its notes beside it), built once per published version."""
+    version = publication.current_version() or "none"
+    key = (version, old_la_code, str(year or "latest"), fmt)
+    folder = cache_dir / version
+    base = folder / f"{old_la_code}_{year or 'latest'}.{fmt}"
+    notes = base.with_name(f"{base.stem}_notes.csv")
+    wanted = [base, notes] if fmt == "csv" else [base]
+    with _pack_locks_guard:
+        lock = _pack_locks.setdefault(key, threading.Lock())
+    with lock:
+        if all(p.exists() for p in wanted):
+            return wanted
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=folder) as scratch:
+            written = packs.write_pack(old_la_code, year=year, fmt=fmt, out=Path(scratch) / base.name)
+            if publication.current_version() != version:
+                # Published again while building: hand this one out, but do not file it under the old version.
+                keep = Path(tempfile.mkdtemp(dir=cache_dir))
+                return [Path(shutil.move(str(p), keep / p.name)) for p in written]
+            for produced in written:
+                os.replace(produced, folder / produced.name)
+    return wanted
+
+
+def prune_caches(cache_dir: Path) -> None:
+    """Drop cached packs and CSVs of versions that are no longer published."""
+    current = publication.current_version()
+    if not cache_dir.exists():
+        return
+    for child in cache_dir.iterdir():
+        if child.is_dir() and child.name != current:
+            shutil.rmtree(child, ignore_errors=True)
+
+
+# -- publications, runs, quarantine ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicationInfo:
+    version: str
+    current: bool
+    manifest: dict[str, Any]
+
+
+def publications() -> list[PublicationInfo]:
+    root = publication.versions_dir()
+    current = publication.current_version()
+    if not root.exists():
+        return []
+    found = []
+    for folder in sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True):
+        found.append(PublicationInfo(folder.name, folder.name == current, publication.read_manifest(folder.name) or {}))
+    return found
+
+
+def rollback() -> PublicationInfo:
+    restored = publication.rollback()
+    return PublicationInfo(restored.version, True, restored.manifest)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    job: str
+    status: str
+    started: dt.datetime | None
+    finished: dt.datetime | None
+    partition: str | None
+
+
+def dagster_runs(limit: int = 30) -> list[RunInfo]:
+    """Runs recorded in the Dagster instance (UI, sensor, schedule under `make dev`)."""
+    home = paths.dagster_home()
+    if not (home / "dagster.yaml").exists() or not any(home.glob("**/*.db")):
+        return []
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        records = instance.get_run_records(limit=limit)
+    runs = []
+    for record in records:
+        run = record.dagster_run
+        runs.append(
+            RunInfo(
+                run_id=run.run_id,
+                job=run.job_name,
+                status=run.status.value,
+                started=dt.datetime.fromtimestamp(record.start_time, dt.UTC) if record.start_time else None,
+                finished=dt.datetime.fromtimestamp(record.end_time, dt.UTC) if record.end_time else None,
+                partition=run.tags.get("dagster/partition"),
+            )
+        )
+    return runs
+
+
+def run_logs(limit: int = 30) -> list[Path]:
+    """Logs of `workforce run` (the CLI and the portal's republishes), newest first."""
+    folder = paths.data_dir() / "logs"
+    if not folder.exists():
+        return []
+    return sorted(folder.glob("*.log"), key=lambda p: p.stat().st_mtime, reverse=True)[:limit]
+
+
+@dataclass(frozen=True)
+class QuarantineEntry:
+    old_la_code: str
+    year: int
+    folder: Path
+    quarantined_at: str
+    sha256_prefix: str
+    report_text: str
+
+
+def quarantined(old_la_code: str | None = None) -> list[QuarantineEntry]:
+    """Quarantined returns with their reports, newest first; one council's when `old_la_code` is given."""
+    root = paths.quarantine_dir()
+    if not root.exists():
+        return []
+    pattern = f"{old_la_code}/*/*" if old_la_code else "*/*/*"
+    entries = []
+    for folder in root.glob(pattern):
+        report = folder / "report.txt"
+        if not folder.is_dir() or not report.exists() or not folder.parent.name.isdigit():
+            continue
+        stamp, _, sha = folder.name.partition("_")
+        entries.append(
+            QuarantineEntry(
+                old_la_code=folder.parent.parent.name,
+                year=int(folder.parent.name),
+                folder=folder,
+                quarantined_at=stamp,
+                sha256_prefix=sha,
+                report_text=report.read_text(encoding="utf-8", errors="replace"),
+            )
+        )
+    return sorted(entries, key=lambda e: e.quarantined_at, reverse=True)
+
+
+def alert_settings() -> dict[str, str]:
+    """The alert channel the warehouse is configured with (issue 9's alerts), secrets masked.
+
+    The alert channel is configured by environment; values that look secret are never shown.
+    """
+    shown = {}
+    for name, value in sorted(os.environ.items()):
+        if name.startswith("WORKFORCE_ALERT"):
+            secret = any(word in name for word in ("PASSWORD", "TOKEN", "SECRET", "KEY"))
+            shown[name] = "•••••• (set)" if secret else value
+    return shown
