@@ -27,13 +27,14 @@ from orchestration.lib import paths
 from orchestration.lib.publish import packs, publication
 from orchestration.lib.publish.packs import suppression
 from orchestration.lib.publish.packs.content import dfe_symbols
+from orchestration.lib.publish.packs.formats import PACK_FORMATS as PACK_FORMATS_BY_NAME
 from orchestration.lib.publish.packs.model import SYMBOLS, Measure, load_measures
 from orchestration.lib.sources.csww.issues import ERROR
 from orchestration.lib.sources.csww.report import render_text
 from orchestration.lib.sources.csww.validate import validate_file
 
 PackError = packs.PackError
-PACK_FORMATS: tuple[str, ...] = packs.FORMATS
+PACK_FORMATS: tuple[str, ...] = tuple(PACK_FORMATS_BY_NAME)
 PUBLISHED_TABLES: tuple[str, ...] = tuple(publication.PUBLISHED_TABLES)
 DFE_SYMBOLS: dict[str, str] = SYMBOLS
 PublishError = publication.PublishError
@@ -47,8 +48,17 @@ HEADCOUNT_COLUMNS = ("inpost_headcount", "starters_headcount", "leavers_headcoun
 
 
 def benchmarked_measures() -> list[Measure]:
-    """The measures benchmarked against neighbours, region and England, in the registry's order."""
-    return [m for m in load_measures().values() if m.in_benchmarks]
+    """The measures benchmarked against neighbours, region and England, as the current version publishes them."""
+    return list(_published_measures(publication.current_version() or ""))
+
+
+@functools.lru_cache(maxsize=2)
+def _published_measures(version: str) -> tuple[Measure, ...]:
+    database = paths.published_dir() / publication.PUBLISHED_DB_NAME
+    if not version or not database.exists():
+        raise PackError("Nothing is published yet: the warehouse has not run.", 1)
+    with duckdb.connect(str(database), read_only=True) as con:
+        return tuple(m for m in load_measures(con).values() if m.is_benchmarked)
 
 
 # -- validation ---------------------------------------------------------------------------------
