@@ -158,24 +158,26 @@ def _la_year_outcomes(summary: LoadSummary, door: list[landing.Decision]) -> dic
 
 
 def _record_accepted(context: dg.AssetExecutionContext, summary: LoadSummary, door: list[landing.Decision]) -> None:
-    """Materialize the LA-year partitions of raw/csww_accepted_returns whose return was loaded now."""
+    """Materialize the LA-years of raw/csww_accepted_returns whose return the warehouse now holds.
+
+    A return loaded now is recorded; so is one loaded earlier that this Dagster instance has not
+    recorded yet (loaded by `workforce run`, whose instance lives in memory), so that the UI agrees
+    with the warehouse. An LA-year whose file was refused or quarantined is never recorded here.
+    """
     years = {str(o.file.year) for o in summary.outcomes} | {str(d.year) for d in door if d.la_year}
     new_years = sorted(years - set(context.instance.get_dynamic_partitions(COLLECTION_YEARS.name)))
     if new_years:
         context.instance.add_dynamic_partitions(COLLECTION_YEARS.name, new_years)
-    for outcome in summary.with_status("loaded"):
-        context.log_event(
-            dg.AssetMaterialization(
-                ACCEPTED_RETURNS,
-                partition=partition_key(*outcome.file.partition),
-                metadata={
-                    "file": _relative(outcome.file.path),
-                    "sha256": outcome.sha256,
-                    "workers": outcome.workers,
-                    "warnings": outcome.warnings,
-                },
-            )
-        )
+    recorded = context.instance.get_materialized_partitions(ACCEPTED_RETURNS)
+    for outcome in summary.outcomes:
+        key = partition_key(*outcome.file.partition)
+        if outcome.status == "loaded" or (outcome.status == "unchanged" and str(key) not in recorded):
+            metadata = {"file": _relative(outcome.file.path), "sha256": outcome.sha256}
+            if outcome.status == "loaded":
+                metadata |= {"workers": outcome.workers, "warnings": outcome.warnings}
+            else:
+                metadata["note"] = "loaded by an earlier run; recorded here on first sight"
+            context.log_event(dg.AssetMaterialization(ACCEPTED_RETURNS, partition=key, metadata=metadata))
 
 
 def _rules_check(summary: LoadSummary, door: list[landing.Decision]) -> dg.AssetCheckResult:
