@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 import dagster as dg
+import pytest
 
 from orchestration.lib import paths
 
@@ -95,3 +96,22 @@ def test_dagster_definitions_validate_from_workspace() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Validation successful" in result.stdout + result.stderr
+
+
+def test_a_run_can_be_limited_to_one_la_year_by_config() -> None:
+    from orchestration.definitions import defs
+    from orchestration.defs.ingest.assets import returns_scope
+
+    job = defs.resolve_job_def("republish_returns")
+    assert dg.validate_run_config(job, returns_scope(["301|2022"]))
+    with pytest.raises(dg.DagsterInvalidConfigError):
+        dg.validate_run_config(job, returns_scope("301|2022"))  # a list of LA-years, not one string
+
+
+def test_the_cli_offers_the_jobs_the_code_location_defines() -> None:
+    from orchestration.cli import build_parser
+    from orchestration.definitions import defs
+
+    run = build_parser()._subparsers._group_actions[0].choices["run"]
+    [job_option] = [action for action in run._actions if action.dest == "job"]
+    assert set(job_option.choices) == {job.name for job in defs.jobs}

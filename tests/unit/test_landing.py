@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.lib import landing
+from orchestration.lib import landing, paths
 from orchestration.lib.sources import la_codes
 
 TODAY = dt.date(2026, 12, 1)
@@ -304,3 +304,9 @@ def test_the_watch_on_opened_files_does_see_a_file_being_read(zone: Path) -> Non
     with files_opened() as opened:
         secret.read_text()
     assert opened == [str(secret)], "without this, 'deciding opened nothing' would prove nothing"
+
+
+def test_the_landing_zone_readme_shows_the_layout_the_door_applies() -> None:
+    readme = (paths.PROJECT_ROOT / "raw" / "README.md").read_text(encoding="utf-8")
+    for source in landing.SOURCES:
+        assert source.layout in readme, f"raw/README.md does not show {source.layout}"
