@@ -226,8 +226,7 @@ def test_the_sensor_picks_up_new_files_and_the_ui_shows_each_la_year_honestly(
         for info in instance.event_log_storage.get_asset_check_partition_info([LATEST_FILE_ACCEPTED.key])
         if info.partition_key
     }
-    assert statuses["301|2022"] == "FAILED"
-    assert statuses["301|2024"] == statuses["301|2023"] == "SUCCEEDED"
+    assert statuses == {"301|2022": "FAILED"}, "accepted LA-years are shown by their partitions"
 
     # After the run, the run-status sensor writes its summary and alerts (local listeners).
     [finished] = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_SUCCESS)
