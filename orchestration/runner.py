@@ -211,8 +211,8 @@ class RunReport:
         if not entries:
             return []
         lines = [
-            f"Not loaded: {self.count('refuse')} refused, {self.count('quarantined')} quarantined, "
-            f"{self.count('ignore')} ignored (every file is in the run summary JSON):"
+            f"Not loaded: {self.count('refuse'):,} refused, {self.count('quarantined'):,} quarantined, "
+            f"{self.count('ignore'):,} ignored (every file is in the run summary JSON):"
         ]
         ignored: dict[str, list[str]] = {}
         for entry in entries:

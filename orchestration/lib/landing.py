@@ -37,7 +37,7 @@ import fnmatch
 import os
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from orchestration.lib import paths
@@ -197,12 +197,10 @@ class LandingZone:
 
 def decide(root: Path | None = None, *, today: dt.date | None = None) -> LandingZone:
     """Walk the landing zone (never through a link, never opening a file) and decide every path."""
-    root = root or paths.raw_dir()
-    today = today or dt.date.today()
-    found: list[Decision] = []
-    if root.is_dir():
-        _walk(root, (), found, root, today)
-    return LandingZone(root, tuple(_one_return_per_folder(found)))
+    walk = _Walk(root or paths.raw_dir(), today or dt.date.today(), tuple((s, s.folder) for s in SOURCES))
+    if walk.root.is_dir():
+        walk.folder(walk.root, ())
+    return LandingZone(walk.root, tuple(_one_return_per_folder(walk.found)))
 
 
 def source_files(source: Source, directory: Path) -> list[Path]:
@@ -228,25 +226,40 @@ def _stat(entry: os.DirEntry) -> dict[str, int]:
     return {"size": info.st_size, "mtime_ns": info.st_mtime_ns}
 
 
-def _walk(folder: Path, parts: tuple[str, ...], found: list[Decision], root: Path, today: dt.date) -> None:
-    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-        here = (*parts, entry.name)
-        relative = "/".join(here)
-        source = source_of(relative)
-        name = source.name if source else None
-        if entry.is_symlink():
-            found.append(_symlink(entry, relative, name, root))
-        elif entry.is_dir(follow_symlinks=False):
-            reason = _match(entry.name, IGNORED_FOLDERS)
-            if reason:
-                found.append(Decision(relative, IGNORE, f"{reason}; nothing in it is read", name))
+@dataclass
+class _Walk:
+    root: Path
+    today: dt.date
+    folders: tuple[tuple[Source, PurePosixPath], ...]
+    """Each source with its folder, worked out once per walk."""
+    found: list[Decision] = field(default_factory=list)
+
+    def folder(self, folder: Path, parts: tuple[str, ...]) -> None:
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            here = (*parts, entry.name)
+            relative = "/".join(here)
+            source, inner = self.source(here)
+            name = source.name if source else None
+            if entry.is_symlink():
+                self.found.append(_symlink(entry, relative, name, self.root))
+            elif entry.is_dir(follow_symlinks=False):
+                reason = _match(entry.name, IGNORED_FOLDERS)
+                if reason:
+                    self.found.append(Decision(relative, IGNORE, f"{reason}; nothing in it is read", name))
+                else:
+                    self.folder(Path(entry.path), here)
+            elif entry.is_file(follow_symlinks=False):
+                self.found.append(_file(relative, inner, _stat(entry), source, self.today))
             else:
-                _walk(Path(entry.path), here, found, root, today)
-        elif entry.is_file(follow_symlinks=False):
-            found.append(_file(here, _stat(entry), source, today))
-        else:
-            reason = "not a regular file (a pipe, socket or device), so it is not opened"
-            found.append(Decision(relative, REFUSE, reason, name))
+                reason = "not a regular file (a pipe, socket or device), so it is not opened"
+                self.found.append(Decision(relative, REFUSE, reason, name))
+
+    def source(self, parts: tuple[str, ...]) -> tuple[Source | None, tuple[str, ...]]:
+        """The source whose folder holds a path, and the path's parts inside that folder."""
+        for source, folder in self.folders:
+            if parts[: len(folder.parts)] == folder.parts:
+                return source, parts[len(folder.parts) :]
+        return None, parts
 
 
 def _symlink(entry: os.DirEntry, relative: str, source: str | None, root: Path) -> Decision:
@@ -280,17 +293,17 @@ def _kind(name: str) -> str:
     return f"a {suffix} file" if suffix else "a file without a type"
 
 
-def _file(parts: tuple[str, ...], stat: dict[str, int], source: Source | None, today: dt.date) -> Decision:
-    relative = "/".join(parts)
-    ignored = _match(parts[-1], IGNORED_FILES)
+def _file(
+    relative: str, inner: tuple[str, ...], stat: dict[str, int], source: Source | None, today: dt.date
+) -> Decision:
+    ignored = _match(inner[-1], IGNORED_FILES)
     if ignored:
         return Decision(relative, IGNORE, ignored, source.name if source else None, **stat)
     if source is None:
-        if parts == (README,):
+        if inner == (README,):
             return Decision(relative, IGNORE, "the landing zone's own documentation", **stat)
         layouts = "; ".join(s.layout for s in SOURCES)
         return Decision(relative, REFUSE, f"not where the landing zone takes files. Files go in: {layouts}", **stat)
-    inner = parts[len(source.folder.parts) :]
     if source.per_la_year:
         return _return_file(relative, inner, stat, today)
     return _published_file(relative, inner, stat, source)
