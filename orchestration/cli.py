@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from orchestration.defs.automation.job_names import FULL_REBUILD, JOBS
+
 
 def _generate(args: argparse.Namespace) -> int:
     from orchestration.lib import paths
@@ -29,12 +31,33 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from orchestration import runner
+    from orchestration.lib import landing
 
+    if args.partition and not landing.LA_YEAR.match(args.partition):
+        print(f"--partition takes one LA-year as <LA code>|<year>, e.g. '301|2022', not {args.partition!r}.")
+        return 2
     runner.show_progress()
     runner.prepare_environment()
-    report = runner.run_job(args.job, partition_key=args.partition)
+    report = runner.run_job(args.job, la_year=args.partition)
+    summary = runner.finish(report)
     print(report.describe())
-    return 0 if report.succeeded else 1
+    print(f"Run summary: {summary} (exit status {report.exit_code})")
+    return report.exit_code
+
+
+def _landing(args: argparse.Namespace) -> int:
+    from orchestration.lib import landing
+
+    zone = landing.decide()
+    shown = zone.decisions if args.all else [d for d in zone.decisions if d.action != landing.IGNORE]
+    for decision in shown:
+        print(decision.describe())
+    counts = {action: len(zone.with_action(action)) for action in (landing.LOAD, landing.REFUSE, landing.IGNORE)}
+    print(
+        f"{zone.root}: {counts[landing.LOAD]} to load, {counts[landing.REFUSE]} refused, "
+        f"{counts[landing.IGNORE]} ignored" + ("" if args.all else " (--all lists the ignored files)")
+    )
+    return 3 if counts[landing.REFUSE] else 0
 
 
 def _dev(args: argparse.Namespace) -> int:
@@ -167,16 +190,25 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run",
         help="load, validate, build and publish through Dagster, in this process",
-        description="Run a Dagster job in process: by default the full rebuild over every LA-year in the "
-        "landing zone. Prints progress and a summary; exits 1 if anything failed.",
+        description="Run a Dagster job in process: by default the full rebuild of everything in the landing "
+        "zone (files already loaded are skipped). Prints progress and a summary, writes the summary as JSON "
+        "under data/reports/runs/ and sends alerts if configured. Exit status: 0 published and every file "
+        "loaded; 3 published, but files were refused or quarantined; 1 failed or not published.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="jobs:\n" + "\n".join(f"  {name:<27} {what}" for name, what in JOBS.items()),
     )
-    run.add_argument(
-        "--job",
-        default="full_rebuild",
-        choices=["full_rebuild", "republish_returns", "refresh_published_sources"],
-    )
-    run.add_argument("--partition", help="one LA-year, as <LA code>|<year>, e.g. '301|2022'")
+    run.add_argument("--job", default=FULL_REBUILD, choices=list(JOBS))
+    run.add_argument("--partition", help="load only this LA-year's return, as <LA code>|<year>, e.g. '301|2022'")
     run.set_defaults(handler=_run)
+
+    landing_zone = commands.add_parser(
+        "landing",
+        help="say what a run would do with each file in the landing zone (load, ignore, refuse)",
+        description="List the landing zone's decisions without loading anything: every file to load, every "
+        "file refused with the reason and, with --all, every file ignored. Exits 3 if any file is refused.",
+    )
+    landing_zone.add_argument("--all", action="store_true", help="also list ignored files")
+    landing_zone.set_defaults(handler=_landing)
 
     dev = commands.add_parser("dev", help="start the Dagster UI (lineage, runs, sensor, schedule)")
     dev.add_argument("--host", default="127.0.0.1")

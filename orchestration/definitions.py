@@ -2,22 +2,22 @@
 
 import dagster as dg
 
-from orchestration.defs.automation.jobs import (
-    full_rebuild,
-    landing_zone_sensor,
-    nightly_full_rebuild,
-    refresh_published_sources,
-    republish_returns,
+from orchestration.defs.automation.alerts import run_summary_sensors
+from orchestration.defs.automation.jobs import jobs, landing_zone_sensor, nightly_full_rebuild
+from orchestration.defs.ingest.assets import (
+    accepted_returns,
+    csww_returns,
+    latest_file_accepted,
+    published_file_assets,
 )
-from orchestration.defs.ingest.assets import csww_returns, published_file_assets
 from orchestration.defs.publish.assets import mart_checks, published_benchmarks
 from orchestration.defs.transform.assets import dbt_resource, workforce_dbt
 
 defs = dg.Definitions(
-    assets=[csww_returns, *published_file_assets, workforce_dbt, published_benchmarks],
-    asset_checks=mart_checks,
-    jobs=[full_rebuild, republish_returns, refresh_published_sources],
-    sensors=[landing_zone_sensor],
+    assets=[csww_returns, accepted_returns, *published_file_assets, workforce_dbt, published_benchmarks],
+    asset_checks=[latest_file_accepted, *mart_checks],
+    jobs=jobs,
+    sensors=[landing_zone_sensor, *run_summary_sensors],
     schedules=[nightly_full_rebuild],
     resources={"dbt": dbt_resource()},
     # One process per run: steps share a warehouse writer and a GE context, and Dagster does not

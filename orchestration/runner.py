@@ -1,17 +1,21 @@
 """Run the warehouse's Dagster jobs in this process and say, in plain words, what happened.
 
 `workforce run` (and so `make run`) comes through here: it makes sure the dbt manifest and the
-pseudonym key exist, runs the `full_rebuild` job over every LA-year in one run, prints progress as
-it goes and ends with a summary a person can read.
+pseudonym key exist, runs the `full_rebuild` job over the whole landing zone in one run, prints
+progress as it goes and ends with a summary a person can read. The same summary, as JSON, goes to
+data/reports/runs/ (for every run, `make dev` runs included: see defs/automation/alerts.py), an
+alert goes out when a run needs someone's attention, and the exit status says how it went
+(EXIT_* below).
 
 These runs use an in-memory Dagster instance. Everything that matters between runs lives in the
-warehouse (load history, file hashes) and in the publication manifests, and recording a full
-rebuild's per-partition events in the SQLite instance under data/dagster_home costs about 25 s at
-England scale. Runs started from the UI, the sensor or the schedule (`make dev`) are recorded there.
+warehouse (load history, file hashes) and in the publication manifests. Runs started from the UI,
+the sensor or the schedule (`make dev`) are recorded in data/dagster_home.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import os
 import sys
@@ -21,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from orchestration.lib import paths
+from orchestration.lib import alerts, paths
 
 log = logging.getLogger("workforce")
 
@@ -75,14 +79,31 @@ def show_progress() -> None:
     log.propagate = False
 
 
+EXIT_CLEAN = 0
+"""Published, and every file in the landing zone was loaded (or was already)."""
+EXIT_FAILED = 1
+"""A step failed or a blocking check stopped publishing: the published files are as they were."""
+EXIT_FILES_NOT_LOADED = 3
+"""Published, but some files were refused at the door or quarantined (their councils' figures come
+from DfE's published release, or from the return loaded before)."""
+
+IGNORED_LISTED_UP_TO = 5
+"""Ignored files sharing a reason are named one by one up to this many; beyond, counted (the run
+summary JSON names every one)."""
+
+
 @dataclass
 class RunReport:
     succeeded: bool
     seconds: float
+    job: str = ""
+    run_id: str = ""
     loads: dict[str, dict[str, Any]] = field(default_factory=dict)
     checks: list[dict[str, Any]] = field(default_factory=list)
     published_version: str | None = None
     failures: list[str] = field(default_factory=list)
+    blocked_by: list[str] = field(default_factory=list)
+    """Blocking checks that failed, so nothing was published."""
     log_file: Path | None = None
     # step name -> (started, finished), Unix seconds
     steps: dict[str, tuple[float, float]] = field(default_factory=dict)
@@ -90,13 +111,70 @@ class RunReport:
     def checks_with(self, outcome: str) -> list[dict[str, Any]]:
         return [c for c in self.checks if c["outcome"] == outcome]
 
+    @property
+    def not_loaded(self) -> list[dict[str, Any]]:
+        """Every landing-zone file the run did not load, once each, with the reason (from every load)."""
+        files = {entry["file"]: entry for load in self.loads.values() for entry in load.get("not_loaded", [])}
+        return [files[name] for name in sorted(files)]
+
+    def count(self, decision: str) -> int:
+        return sum(entry["decision"] == decision for entry in self.not_loaded)
+
+    @property
+    def exit_code(self) -> int:
+        if not self.succeeded or not self.published_version:
+            return EXIT_FAILED
+        return EXIT_FILES_NOT_LOADED if self.count("refuse") or self.count("quarantined") else EXIT_CLEAN
+
+    @property
+    def alerts(self) -> list[str]:
+        """Why someone should be told about this run (nothing: no alert)."""
+        reasons = []
+        if not self.succeeded and not self.blocked_by:
+            reasons.append("run_failed")
+        if self.blocked_by or (self.succeeded and not self.published_version):
+            reasons.append("publish_blocked")
+        if self.count("quarantined"):
+            reasons.append("quarantined")
+        if self.count("refuse"):
+            reasons.append("refused")
+        return reasons
+
+    def as_dict(self) -> dict[str, Any]:
+        """The run summary a scheduler or an alert reads (no worker-level data: files, counts, reasons)."""
+        return {
+            "job": self.job,
+            "run_id": self.run_id,
+            "exit_code": self.exit_code,
+            "succeeded": self.succeeded,
+            "published_version": self.published_version,
+            "alerts": self.alerts,
+            "files": {
+                "quarantined": self.count("quarantined"),
+                "refused": self.count("refuse"),
+                "ignored": self.count("ignore"),
+            },
+            "not_loaded": self.not_loaded,
+            "loads": {
+                key: {name: value for name, value in load.items() if isinstance(value, int | float | str)}
+                for key, load in self.loads.items()
+                if key.startswith("raw/")
+            },
+            "checks": {outcome: len(self.checks_with(outcome)) for outcome in ("passed", "warned", "failed")},
+            "checks_not_passed": [c for c in self.checks if c["outcome"] != "passed"],
+            "failures": self.failures,
+            "seconds": round(self.seconds, 1),
+            "log_file": str(self.log_file) if self.log_file else None,
+        }
+
     def describe(self) -> str:
         lines = ["", "Summary", "-------"]
         returns = self.loads.get("raw/csww_returns", {})
         if returns:
             lines.append(
                 f"Council returns: {returns.get('files_loaded', 0)} loaded, "
-                f"{returns.get('files_unchanged', 0)} unchanged, {returns.get('files_quarantined', 0)} quarantined; "
+                f"{returns.get('files_unchanged', 0)} unchanged, {returns.get('files_quarantined', 0)} quarantined, "
+                f"{returns.get('files_refused', 0)} refused; "
                 f"{returns.get('rows_loaded', 0):,} worker-role rows loaded, "
                 f"{returns.get('table_rows', 0):,} in the warehouse."
             )
@@ -105,8 +183,10 @@ class RunReport:
                 m = self.loads[key]
                 lines.append(
                     f"{key}: {m.get('files_loaded', 0)} files loaded, {m.get('files_unchanged', 0)} unchanged, "
-                    f"{m.get('files_quarantined', 0)} quarantined; {m.get('table_rows', 0):,} rows."
+                    f"{m.get('files_quarantined', 0)} quarantined, {m.get('files_refused', 0)} refused; "
+                    f"{m.get('table_rows', 0):,} rows."
                 )
+        lines.extend(self._describe_not_loaded())
         lines.append(
             f"Checks: {len(self.checks_with('passed'))} passed, {len(self.checks_with('warned'))} warned, "
             f"{len(self.checks_with('failed'))} failed."
@@ -119,98 +199,94 @@ class RunReport:
         else:
             lines.append("Not published: the previously published files are unchanged.")
             lines.extend(f"  because {reason}" for reason in self.failures or ["the run did not reach publishing"])
-        if any(load.get("files_quarantined") for load in self.loads.values()):
+        if self.count("quarantined"):
             lines.append(
                 f"Quarantined files, each with a report saying what to fix, are under {paths.quarantine_dir()}."
             )
         lines.append(f"Finished in {self.seconds:.0f} s." + (f" Full log: {self.log_file}" if self.log_file else ""))
         return "\n".join(lines)
 
+    def _describe_not_loaded(self) -> list[str]:
+        entries = self.not_loaded
+        if not entries:
+            return []
+        lines = [
+            f"Not loaded: {self.count('refuse'):,} refused, {self.count('quarantined'):,} quarantined, "
+            f"{self.count('ignore'):,} ignored (every file is in the run summary JSON):"
+        ]
+        ignored: dict[str, list[str]] = {}
+        for entry in entries:
+            if entry["decision"] == "ignore":
+                ignored.setdefault(entry["reason"], []).append(entry["file"])
+            else:
+                lines.append(f"  {entry['decision'].replace('refuse', 'refused')} {entry['file']}: {entry['reason']}")
+        for reason, files in ignored.items():
+            if len(files) > IGNORED_LISTED_UP_TO:
+                lines.append(f"  ignored {len(files):,} files, each {reason}")
+            else:
+                lines.extend(f"  ignored {name}: {reason}" for name in files)
+        return lines
 
-def run_job(job_name: str = "full_rebuild", *, partition_key: str | None = None) -> RunReport:
-    """Execute a job of the code location in process and report on it."""
+
+def run_job(job_name: str = "full_rebuild", *, la_year: str | None = None) -> RunReport:
+    """Execute a job of the code location in process and report on it.
+
+    `la_year` ("<old_la_code>|<year>") limits the returns load to that council's year.
+    """
     import dagster as dg
 
     from orchestration.definitions import defs
-    from orchestration.defs.automation.jobs import full_range_tags, landing_zone_years
-    from orchestration.defs.ingest.partitions import COLLECTION_YEARS
+    from orchestration.defs.ingest.assets import returns_scope
 
     started = time.monotonic()
     instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions(COLLECTION_YEARS.name, landing_zone_years())
-    tags: dict[str, str] = {}
-    if job_name == "full_rebuild":
-        full_range = full_range_tags(instance)
-        if full_range is None:
-            log.info("run: no council returns in the landing zone; benchmarks come from DfE's published figures")
-            job_name = "refresh_published_sources"
-        else:
-            tags = full_range
     job = defs.resolve_job_def(job_name)
     log_file = paths.data_dir() / "logs" / f"{job_name}_{time.strftime('%Y%m%dT%H%M%S')}.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    log.info(
-        "run: %s started%s; full log in %s",
-        job_name,
-        f" for {partition_key}" if partition_key else "",
-        log_file,
-    )
+    log.info("run: %s started%s; full log in %s", job_name, f" for {la_year}" if la_year else "", log_file)
     # dbt and the libraries print a great deal; it goes to the log file, progress to the terminal.
     with log_file.open("w", encoding="utf-8") as sink, redirect_stdout(sink), redirect_stderr(sink):
         result = job.execute_in_process(
             instance=instance,
-            partition_key=partition_key,
-            tags=tags,
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            run_config={
+                "loggers": {"console": {"config": {"log_level": "INFO"}}},
+                **(returns_scope([la_year]) if la_year else {}),
+            },
         )
-    report = _report(result, instance, time.monotonic() - started)
+    report = report_for_run(instance, result.run_id, time.monotonic() - started)
     report.log_file = log_file
     return report
 
 
-def _report(result: Any, instance: Any, seconds: float) -> RunReport:
+def report_for_run(instance: Any, run_id: str, seconds: float) -> RunReport:
+    """What a finished run did, read from its events (an in-process run's, or a `make dev` run's)."""
     import dagster as dg
 
-    report = RunReport(succeeded=result.success, seconds=seconds)
-    step_events = {
-        dg.DagsterEventType.STEP_START,
-        dg.DagsterEventType.STEP_SUCCESS,
-        dg.DagsterEventType.STEP_FAILURE,
-    }
+    run = instance.get_run_by_id(run_id)
+    report = RunReport(
+        succeeded=run.status == dg.DagsterRunStatus.SUCCESS, seconds=seconds, job=run.job_name, run_id=run_id
+    )
     started: dict[str, float] = {}
-    for entry in instance.all_logs(result.run_id, of_type=step_events):
-        step = entry.dagster_event.step_key
-        if entry.dagster_event.event_type == dg.DagsterEventType.STEP_START:
-            started[step] = entry.timestamp
-        else:
-            report.steps[step] = (started.get(step, entry.timestamp), entry.timestamp)
-    for event in result.all_events:
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None:
+            continue
+        if event.event_type == dg.DagsterEventType.STEP_START:
+            started[event.step_key] = entry.timestamp
+        elif event.event_type in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE):
+            report.steps[event.step_key] = (started.get(event.step_key, entry.timestamp), entry.timestamp)
         if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
             materialization = event.event_specific_data.materialization
+            if materialization.partition is not None:
+                continue  # an LA-year of raw/csww_accepted_returns: counted by raw/csww_returns
             key = materialization.asset_key.to_user_string()
             metadata = {k: getattr(v, "value", v) for k, v in materialization.metadata.items()}
             report.loads.setdefault(key, metadata)
             if key == "published_benchmarks":
                 report.published_version = metadata.get("version")
         elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
-            evaluation = event.event_specific_data
-            outcome = (
-                "passed"
-                if evaluation.passed
-                else ("failed" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "warned")
-            )
-            report.checks.append(
-                {
-                    "asset": evaluation.asset_key.to_user_string(),
-                    "check": evaluation.check_name,
-                    "outcome": outcome,
-                }
-            )
-            if outcome == "failed":
-                report.failures.append(
-                    f"blocking check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} failed"
-                )
+            _add_check(report, event.event_specific_data)
         elif event.event_type == dg.DagsterEventType.STEP_FAILURE:
             error = event.event_specific_data.error
             if error and "DbtCliRuntimeError" in (error.cls_name or ""):
@@ -219,3 +295,51 @@ def _report(result: Any, instance: Any, seconds: float) -> RunReport:
                 message = error.message.strip().splitlines()[0] if error and error.message else "unknown error"
             report.failures.append(f"step {event.step_key} failed: {message}")
     return report
+
+
+def _add_check(report: RunReport, evaluation: Any) -> None:
+    import dagster as dg
+
+    if evaluation.partition is not None:
+        return  # per LA-year (latest_file_accepted): the files behind it are in report.not_loaded
+    failed = not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    outcome = "passed" if evaluation.passed else ("failed" if failed else "warned")
+    asset = evaluation.asset_key.to_user_string()
+    report.checks.append({"asset": asset, "check": evaluation.check_name, "outcome": outcome})
+    if failed:
+        report.failures.append(f"blocking check {evaluation.check_name} on {asset} failed")
+        if evaluation.blocking:
+            report.blocked_by.append(f"{asset} / {evaluation.check_name}")
+
+
+def summaries_dir() -> Path:
+    return paths.reports_dir() / "runs"
+
+
+def finish(report: RunReport, *, settings: alerts.AlertSettings | None = None) -> Path:
+    """Send the run's alerts, if it needs any, and write its summary JSON (also as latest.json).
+
+    Returns the summary's path. A run that needs no alert sends nothing; an alert that cannot be
+    sent is said in the summary and the log, and never changes the run's own outcome.
+    """
+    summary = report.as_dict()
+    summary["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    if report.alerts:
+        subject = f"workforce: {report.job} {', '.join(report.alerts).replace('_', ' ')}"
+        summary["alerts_sent_by"], summary["alert_problems"] = alerts.send(
+            subject, report.describe(), summary, settings
+        )
+    folder = summaries_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = summary["finished_at"].replace(":", "").replace("-", "").replace("+0000", "Z")
+    path = folder / f"{stamp}_{report.job}_{report.run_id[:8]}.json"
+    text = json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n"
+    for target in (path, folder / "latest.json"):
+        _write_atomically(target, text)
+    return path
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)

@@ -14,15 +14,17 @@ import json
 import os
 from pathlib import Path
 
+from orchestration.lib import landing
+
 WRITTEN, UNCHANGED, NOT_OURS = "written", "unchanged", "not ours"
 
 
 def return_path(out_dir: Path, unit: str, year: int) -> Path:
-    return out_dir / unit / str(year) / f"csww_{year}.xml"
+    return landing.return_folder(unit, year, out_dir) / f"csww_{year}.xml"
 
 
 def sidecar_path(xml_path: Path) -> Path:
-    return xml_path.with_suffix(".generated.json")
+    return xml_path.with_suffix(landing.SIDECAR_SUFFIX)
 
 
 def sha256(data: bytes) -> str:

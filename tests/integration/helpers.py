@@ -12,9 +12,9 @@ from orchestration.lib import paths
 from orchestration.lib.publish import publication
 
 
-def run_pipeline(job: str = "full_rebuild", partition_key: str | None = None) -> runner.RunReport:
+def run_pipeline(job: str = "full_rebuild", la_year: str | None = None) -> runner.RunReport:
     runner.prepare_environment()
-    return runner.run_job(job, partition_key=partition_key)
+    return runner.run_job(job, la_year=la_year)
 
 
 def published_files() -> dict[str, str]:

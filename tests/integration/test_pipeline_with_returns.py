@@ -19,6 +19,7 @@ from orchestration.lib import paths, warehouse
 from orchestration.lib.sources import dfe_release
 from synthetic import generate_returns
 from tests.integration.helpers import published_tables, query_published, run_pipeline
+from tests.listeners import alert_environment
 
 # Reorganised (Dorset 838 from 2019), suppressed in the release (Westminster 213 and Birmingham 330
 # in 2024), joint return (North/West Northamptonshire from 2021) and a plain London borough.
@@ -180,9 +181,11 @@ def test_a_run_killed_midway_then_rerun_publishes_what_an_uninterrupted_run_does
     assert snapshots["killed"] == snapshots["uninterrupted"]
 
 
-@pytest.mark.usefixtures("workspace")
-def test_the_sensor_picks_up_a_new_file_and_republishes(generated: Path) -> None:
+def test_the_sensor_picks_up_new_files_and_the_ui_shows_each_la_year_honestly(
+    workspace: Path, generated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from orchestration.definitions import defs
+    from orchestration.defs.ingest.assets import ACCEPTED_RETURNS, LATEST_FILE_ACCEPTED
 
     _land(generated, skip=("301/2024",))
     assert run_pipeline().succeeded
@@ -195,22 +198,57 @@ def test_the_sensor_picks_up_a_new_file_and_republishes(generated: Path) -> None
         settled = sensor(context)  # the first look sees every file as new: one full rebuild
     [first_look] = settled.run_requests
     assert first_look.job_name == "full_rebuild"
+    # A council's new return arrives with a lock file beside it; another sends a corrupt return for
+    # a year nothing was loaded for.
     new_file = paths.returns_dir() / "301" / "2024" / "csww_2024.xml"
     new_file.parent.mkdir(parents=True)
     shutil.copy(generated / "301" / "2024" / "csww_2024.xml", new_file)
+    (new_file.parent / "~$csww_2024.xml").write_bytes(b"lock")
+    broken = paths.returns_dir() / "301" / "2022" / "csww_2022.xml"
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(new_file.read_bytes()[:4000])
 
     with dg.build_sensor_context(instance=instance, cursor=settled.cursor) as context:
         result = sensor(context)
 
     [request] = result.run_requests
     assert request.job_name == "republish_returns"
-    assert request.partition_key == "301|2024"
-    for partitions_request in result.dynamic_partitions_requests:
-        instance.add_dynamic_partitions(partitions_request.partitions_def_name, list(partitions_request.partition_keys))
-    run = defs.resolve_job_def(request.job_name).execute_in_process(
-        instance=instance, partition_key=request.partition_key, tags=request.tags
-    )
+    assert request.partition_key is None and not request.tags, "no partitions: the load compares content"
+    run = defs.resolve_job_def(request.job_name).execute_in_process(instance=instance, tags=request.tags)
     assert run.success
     assert query_published(sql) == [("council_return",)]
+    # The UI: an LA-year is materialized only when its return was accepted, and the LA-year whose
+    # latest file was quarantined shows a failed check, never green.
+    assert {"301|2024", "301|2023"} <= instance.get_materialized_partitions(ACCEPTED_RETURNS)
+    assert "301|2022" not in instance.get_materialized_partitions(ACCEPTED_RETURNS)
+    statuses = {
+        info.partition_key: info.latest_execution_status.value
+        for info in instance.event_log_storage.get_asset_check_partition_info([LATEST_FILE_ACCEPTED.key])
+        if info.partition_key
+    }
+    assert statuses == {"301|2022": "FAILED"}, "accepted LA-years are shown by their partitions"
+
+    # After the run, the run-status sensor writes its summary and alerts (local listeners).
+    [finished] = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_SUCCESS)
+    with alert_environment(monkeypatch) as (smtp, hook):
+        context = dg.build_run_status_sensor_context(
+            sensor_name="run_summary_on_success",
+            dagster_event=finished.dagster_event,
+            dagster_instance=instance,
+            dagster_run=run.dagster_run,
+        )
+        defs.resolve_sensor_def("run_summary_on_success")(context)
+    summary = json.loads((paths.reports_dir() / "runs" / "latest.json").read_text())
+    assert (summary["run_id"], summary["exit_code"], summary["alerts"]) == (run.run_id, 3, ["quarantined"])
+    quarantined = [e for e in summary["not_loaded"] if e["decision"] == "quarantined"]
+    assert [e["file"] for e in quarantined] == ["returns/301/2022/csww_2022.xml"]
+    assert "returns/301/2024/~$csww_2024.xml" in {e["file"] for e in summary["not_loaded"]}
+    assert [post["json"]["run_id"] for post in hook.posts] == [run.run_id]
+    [message] = smtp.messages
+    assert message["Subject"] == "workforce: republish_returns quarantined"
+
     with dg.build_sensor_context(instance=instance, cursor=result.cursor) as context:
         assert isinstance(sensor(context), dg.SkipReason), "nothing new: the sensor stays quiet"
+    (new_file.parent / "~$csww_2024.xml").unlink()
+    with dg.build_sensor_context(instance=instance, cursor=result.cursor) as context:
+        assert isinstance(sensor(context), dg.SkipReason), "a lock file going away is no reason to run"

@@ -17,7 +17,8 @@ import pytest
 
 from orchestration.lib import paths, warehouse
 from orchestration.lib.checks.expectations import Validator
-from orchestration.lib.load.returns import LoadSummary, ReturnLoader, discover_returns, newest_per_partition
+from orchestration.lib.landing import RETURNS, decide
+from orchestration.lib.load.returns import LoadSummary, ReturnFile, ReturnLoader
 from synthetic import generate_returns
 from tests.conftest import TEST_PSEUDONYM_KEY
 
@@ -45,11 +46,12 @@ def landing(workspace: Path, generated: Path) -> Path:
 
 
 def load(validator: Validator, run_id: str = "test") -> LoadSummary:
-    found, _ = discover_returns(paths.returns_dir())
-    chosen, superseded = newest_per_partition(found)
+    """Load what the landing zone's door lets in, as the returns asset does."""
+    zone = decide()
+    files = [ReturnFile(d.path(zone.root), d.old_la_code, d.year) for d in zone.to_load(RETURNS)]
     with warehouse.connect() as con:
         loader = ReturnLoader(con, pseudonym_key=bytes.fromhex(TEST_PSEUDONYM_KEY), validator=validator, run_id=run_id)
-        return loader.load(chosen, superseded=superseded)
+        return loader.load(files)
 
 
 def warehouse_state() -> dict[str, object]:
@@ -106,18 +108,14 @@ def test_a_resubmission_supersedes_and_history_keeps_both(landing: Path, validat
     load(validator)
     original = landing / "301" / "2022" / "csww_2022.xml"
     first_sha = warehouse_state()["returns"][0][2]
-    # The council sends a corrected file: one worker's sickness days change.
+    # The council sends a corrected file in place of the first: one worker's sickness days change.
     text = original.read_text(encoding="utf-8")
-    resubmission = original.with_name("csww_2022_resubmitted.xml")
-    resubmission.write_text(
-        re.sub(r"<WorkingDaysLost>[\d.]+<", "<WorkingDaysLost>3.50<", text, count=1), encoding="utf-8"
-    )
+    original.write_text(re.sub(r"<WorkingDaysLost>[\d.]+<", "<WorkingDaysLost>3.50<", text, count=1), encoding="utf-8")
 
     summary = load(validator, run_id="resubmission")
 
-    statuses = {o.file.path.name: o.status for o in summary.outcomes}
-    assert statuses["csww_2022_resubmitted.xml"] == "loaded"
-    assert statuses["csww_2022.xml"] == "superseded"
+    statuses = {(o.file.year, o.file.path.name): o.status for o in summary.outcomes}
+    assert statuses == {(2022, "csww_2022.xml"): "loaded", (2023, "csww_2023.xml"): "unchanged"}
     new_sha = warehouse_state()["returns"][0][2]
     assert new_sha != first_sha
     records = [(la, year, status, sha) for la, year, status, sha in history() if year == 2022]

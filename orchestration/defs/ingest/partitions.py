@@ -1,8 +1,9 @@
-"""Council returns are partitioned by LA and collection year.
+"""LA-year partitions: the per-council, per-year status of returns in the Dagster UI.
 
-The LA dimension is DfE's list of 3-digit old LA codes (the seed `las.csv`), which changes only
-when local government is reorganised. Collection years are dynamic: a year becomes a partition
-when its first return lands (the sensor and `workforce run` add it), so a new year needs no code.
+Only `raw/csww_accepted_returns` is partitioned (see assets.py for why the load itself is not). The
+LA dimension is DfE's list of 3-digit old LA codes (the seed `las.csv`), which changes only when
+local government is reorganised. Collection years are dynamic: the returns load adds a year when it
+first decides on a file for it, so a new year needs no code.
 """
 
 import dagster as dg
@@ -18,12 +19,3 @@ RETURN_PARTITIONS = dg.MultiPartitionsDefinition(
 
 def partition_key(old_la_code: str, year: int) -> dg.MultiPartitionKey:
     return dg.MultiPartitionKey({"old_la_code": old_la_code, "year": str(year)})
-
-
-def split_key(key: str | dg.MultiPartitionKey) -> tuple[str, int]:
-    dimensions = (
-        key.keys_by_dimension
-        if isinstance(key, dg.MultiPartitionKey)
-        else dict(zip(("old_la_code", "year"), str(key).split("|"), strict=True))
-    )
-    return dimensions["old_la_code"], int(dimensions["year"])

@@ -27,12 +27,15 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class PublishedSource:
-    """A kind of published file: where it lands, how it is read, where it loads, what checks it."""
+    """A kind of published file: how it is read, where it loads, what checks it.
+
+    Where it lands, and which files there are loaded, is the landing zone's business (`lib/landing.py`,
+    the source of the same name).
+    """
 
     name: str
     schema: str
     table: str
-    directory: Callable[[], Path]
     reader: Callable[[Path], pd.DataFrame]
     suite: str
 
@@ -45,7 +48,6 @@ DFE_INDICATORS = PublishedSource(
     name="dfe_csww_indicators",
     schema="raw_dfe",
     table="csww_indicators",
-    directory=paths.dfe_releases_dir,
     reader=dfe_release.read_release,
     suite="raw_dfe__csww_indicators",
 )
@@ -53,7 +55,6 @@ OFSTED_INSPECTIONS = PublishedSource(
     name="ofsted_ilacs_inspections",
     schema="raw_ofsted",
     table="ilacs_inspections",
-    directory=paths.ofsted_dir,
     reader=ofsted.read_outcomes,
     suite="raw_ofsted__ilacs_inspections",
 )
@@ -99,6 +100,7 @@ def load_published(
     con: duckdb.DuckDBPyConnection,
     source: PublishedSource,
     *,
+    files: list[Path],
     validator: Validator,
     run_id: str,
     progress: Progress = lambda _: None,
@@ -108,9 +110,8 @@ def load_published(
     summary = PublishedLoadSummary(source)
     loaded_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     current = _loaded_shas(con, source)
-    files = sorted(source.directory().glob("*.csv"))
     if not files:
-        progress(f"{source.name}: no files in {source.directory()}")
+        progress(f"{source.name}: no files to load in the landing zone")
     for path in files:
         sha = file_sha256(path)
         if current.get(path.name) == sha:

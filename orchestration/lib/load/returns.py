@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
-import re
 import shutil
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -92,13 +91,12 @@ PARALLEL_FROM_FILES = 8
 # Worker rows validated, and then written, together: bounds memory at any volume. Each batch holds
 # whole returns, so every per-return expectation is exact and every LA-year is replaced atomically.
 BATCH_ROWS = 200_000
-_YEAR = re.compile(r"^\d{4}$")
-_LEA = re.compile(r"^\d{3}$")
 
 
 @dataclass(frozen=True)
 class ReturnFile:
-    """A return in the landing zone; `old_la_code` and `year` are where it sits, checked against its Header."""
+    """A return the landing zone's door let in (`lib/landing.py`); `old_la_code` and `year` are where it
+    sits, checked against its Header."""
 
     path: Path
     old_la_code: str
@@ -125,7 +123,6 @@ class FileOutcome:
 class LoadSummary:
     outcomes: list[FileOutcome] = field(default_factory=list)
     suites: list[SuiteOutcome] = field(default_factory=list)
-    misplaced: list[Path] = field(default_factory=list)
 
     def with_status(self, status: str) -> list[FileOutcome]:
         return [o for o in self.outcomes if o.status == status]
@@ -133,34 +130,6 @@ class LoadSummary:
     @property
     def rows_loaded(self) -> int:
         return sum(o.workers for o in self.with_status("loaded"))
-
-
-def discover_returns(root: Path) -> tuple[list[ReturnFile], list[Path]]:
-    """Returns laid out as <old_la_code>/<year>/*.xml, and every other XML file (misplaced)."""
-    found: list[ReturnFile] = []
-    misplaced: list[Path] = []
-    if not root.exists():
-        return found, misplaced
-    for path in sorted(root.rglob("*.xml")):
-        parts = path.relative_to(root).parts
-        if len(parts) == 3 and _LEA.match(parts[0]) and _YEAR.match(parts[1]):
-            found.append(ReturnFile(path=path, old_la_code=parts[0], year=int(parts[1])))
-        else:
-            misplaced.append(path)
-    return found, misplaced
-
-
-def newest_per_partition(files: Iterable[ReturnFile]) -> tuple[list[ReturnFile], list[ReturnFile]]:
-    """One file per LA-year: the most recently written wins; the others are superseded."""
-    by_partition: dict[tuple[str, int], list[ReturnFile]] = {}
-    for file in files:
-        by_partition.setdefault(file.partition, []).append(file)
-    chosen, superseded = [], []
-    for group in by_partition.values():
-        group.sort(key=lambda f: (f.path.stat().st_mtime_ns, f.path.name))
-        chosen.append(group[-1])
-        superseded.extend(group[:-1])
-    return sorted(chosen, key=lambda f: f.partition), superseded
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:

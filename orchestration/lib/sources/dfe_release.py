@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from orchestration.lib import measures
+from orchestration.lib import landing, measures
 from orchestration.lib.sources.published_csv import ColumnMap, FileRejected, column_map, read_mapped_csv
 
 AREA_KEY = ["time_period", "geographic_level", "region_code", "old_la_code"]
@@ -27,7 +27,8 @@ def read_release(path: Path) -> pd.DataFrame:
 
 
 def release_files(directory: Path) -> list[Path]:
-    return sorted(directory.glob("*.csv"))
+    """The release files in `directory` that the landing zone's door would load."""
+    return landing.source_files(landing.DFE_INDICATORS, directory)
 
 
 def latest_rows(directory: Path) -> pd.DataFrame:
