@@ -23,7 +23,7 @@ from typing import Any
 
 import duckdb
 
-from orchestration.lib import paths
+from orchestration.lib import landing, paths
 from orchestration.lib.publish import packs, publication
 from orchestration.lib.publish.packs import suppression
 from orchestration.lib.publish.packs.content import dfe_symbols
@@ -133,8 +133,8 @@ def validate_return(path: Path, *, old_la_code: str, year: int | None, shown_nam
 
 
 def landing_path(old_la_code: str, year: int) -> Path:
-    """Where the return of one LA-year sits: raw/returns/<old_la_code>/<year>/csww_<year>.xml."""
-    return paths.returns_dir() / old_la_code / str(year) / f"csww_{year}.xml"
+    """Where the portal puts the return of one LA-year (the landing zone's own name for it)."""
+    return landing.return_path(old_la_code, year)
 
 
 def land_return(source: Path, old_la_code: str, year: int) -> str:

@@ -20,7 +20,7 @@ WRITTEN, UNCHANGED, NOT_OURS = "written", "unchanged", "not ours"
 
 
 def return_path(out_dir: Path, unit: str, year: int) -> Path:
-    return landing.return_folder(unit, year, out_dir) / f"csww_{year}.xml"
+    return landing.return_path(unit, year, out_dir)
 
 
 def sidecar_path(xml_path: Path) -> Path:

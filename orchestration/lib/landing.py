@@ -86,6 +86,12 @@ def return_folder(old_la_code: str, year: int, returns_root: Path | None = None)
     return (returns_root or RETURNS.directory()) / old_la_code / str(year)
 
 
+def return_path(old_la_code: str, year: int, returns_root: Path | None = None) -> Path:
+    """The name this project's tools give a return they place (the generator, the portal):
+    returns/<old_la_code>/<year>/csww_<year>.xml. Any other .xml name in the folder loads as well."""
+    return return_folder(old_la_code, year, returns_root) / f"csww_{year}.xml"
+
+
 README = "README.md"
 """The landing zone's own documentation, at its top level."""
 SIDECAR_SUFFIX = ".generated.json"
