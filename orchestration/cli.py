@@ -107,6 +107,33 @@ def _extract(args: argparse.Namespace) -> int:
     return 0
 
 
+def _quarantine(args: argparse.Namespace) -> int:
+    from orchestration.lib.load import outcomes
+
+    try:
+        if args.action == "list":
+            found = outcomes.entries()
+            for entry in found:
+                print(f"{entry.folder}  {entry.describe()}")
+            print(f"{len(found)} kept; each is removed {outcomes.retention_days()} days after it was written.")
+            return 0
+        removed = outcomes.purge(older_than_days=args.older_than, dry_run=args.dry_run, progress=print)
+    except outcomes.RetentionError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    days = args.older_than if args.older_than is not None else outcomes.retention_days()
+    verb = "would be removed" if args.dry_run else "removed"
+    print(f"{len(removed)} entries older than {days} days {verb}.")
+    return 0
+
+
+def _days(text: str) -> int:
+    days = int(text)
+    if days < 0:
+        raise argparse.ArgumentTypeError("give a number of days, 0 or more")
+    return days
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="workforce",
@@ -168,6 +195,18 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--format", default="xlsx", choices=["xlsx", "html", "csv"])
     extract.add_argument("--out", help="file to write (default: $WORKFORCE_DATA_DIR/packs/<code>_<year>.<format>)")
     extract.set_defaults(handler=_extract)
+
+    quarantine = commands.add_parser(
+        "quarantine",
+        help="list or purge quarantined files and return reports (they hold personal data)",
+        description="Quarantined files (as sent, with their reports) and reports on returns that loaded with "
+        "warnings are kept for WORKFORCE_QUARANTINE_RETENTION_DAYS days (default 90) after they were first "
+        "written; every load removes what has expired, and `purge` does so now.",
+    )
+    quarantine.add_argument("action", choices=["list", "purge"])
+    quarantine.add_argument("--older-than", type=_days, metavar="DAYS", help="purge: this many days, not the setting")
+    quarantine.add_argument("--dry-run", action="store_true", help="purge: say what would be removed, remove nothing")
+    quarantine.set_defaults(handler=_quarantine)
     return parser
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestration.lib import paths
+from orchestration.lib.private_files import private_dir, write_private_text
 
 log = logging.getLogger("workforce")
 
@@ -147,8 +148,9 @@ def run_job(job_name: str = "full_rebuild", *, partition_key: str | None = None)
         else:
             tags = full_range
     job = defs.resolve_job_def(job_name)
-    log_file = paths.data_dir() / "logs" / f"{job_name}_{time.strftime('%Y%m%dT%H%M%S')}.log"
-    log_file.parent.mkdir(parents=True, exist_ok=True)
+    log_file = paths.logs_dir() / f"{job_name}_{time.strftime('%Y%m%dT%H%M%S')}.log"
+    private_dir(log_file.parent)
+    write_private_text(log_file, "")  # owner-only before anything is logged: logs can quote returns
     log.info(
         "run: %s started%s; full log in %s",
         job_name,

@@ -115,7 +115,7 @@ def test_a_resubmission_supersedes_and_history_keeps_both(landing: Path, validat
 
     summary = load(validator, run_id="resubmission")
 
-    statuses = {o.file.path.name: o.status for o in summary.outcomes}
+    statuses = {o.path.name: o.status for o in summary.outcomes}
     assert statuses["csww_2022_resubmitted.xml"] == "loaded"
     assert statuses["csww_2022.xml"] == "superseded"
     new_sha = warehouse_state()["returns"][0][2]
@@ -201,7 +201,7 @@ def test_bad_input_is_quarantined_with_a_report_and_loses_nothing(
     summary = load(validator, run_id="bad")
 
     [outcome] = summary.with_status("quarantined")
-    assert outcome.file.partition == ("301", 2022)
+    assert outcome.partition == ("301", 2022)
     report_rows = list(csv.DictReader((outcome.report_path / "issues.csv").open(encoding="utf-8")))
     assert rule in {row["rule"] for row in report_rows}, report_rows[:3]
     message = next(row["message"] for row in report_rows if row["rule"] == rule)

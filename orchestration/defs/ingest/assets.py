@@ -98,7 +98,7 @@ def _rules_check(summary: LoadSummary) -> dg.AssetCheckResult:
             "files_checked": len(summary.outcomes),
             "files_quarantined": len(refused),
             "quarantined": dg.MetadataValue.json(
-                {str(o.file.path.relative_to(paths.raw_dir())): o.message for o in refused}
+                {str(o.path.relative_to(paths.raw_dir())): o.message for o in refused}
             ),
             "misplaced_files": dg.MetadataValue.json([str(p) for p in summary.misplaced]),
         },
@@ -133,7 +133,7 @@ def _log_summary(summary: LoadSummary) -> None:
         len(summary.with_status("superseded")),
     )
     for outcome in summary.with_status("quarantined"):
-        log.warning("quarantined %s: %s (report: %s)", outcome.file.path.name, outcome.message, outcome.report_path)
+        log.warning("quarantined %s: %s (report: %s)", outcome.path.name, outcome.message, outcome.report_path)
     for path in summary.misplaced:
         log.warning("not loaded: %s is not under returns/<LA code>/<year>/", path)
 

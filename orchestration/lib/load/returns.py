@@ -4,8 +4,9 @@ A file is parsed in a stream into a Parquet file of its rows in a staging folder
 return rules and by the Great Expectations suites of the raw tables, and only then loaded into
 `raw_csww`, a batch of whole returns per transaction, each replacing its LA-year. A file that fails
 is quarantined with a report for the council and the warehouse keeps whatever it held for that
-LA-year before. Reloading the same bytes
-is a no-op; a resubmission (new bytes) supersedes the earlier file and the load history keeps both.
+LA-year before. Reloading the same bytes is a no-op, and so is meeting bytes already quarantined
+(see outcomes.py); a resubmission (new bytes) supersedes the earlier file and the load history
+keeps both. The raw tables take any column a new CSWW element brings (warehouse.evolve_table).
 """
 
 from __future__ import annotations
@@ -25,14 +26,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from orchestration.lib import paths
-from orchestration.lib.checks.expectations import SuiteOutcome, Validator, columns_used, merge_outcomes
+from orchestration.lib.checks.expectations import ExpectationOutcome, Validator, columns_used, merge_outcomes
+from orchestration.lib.load import outcomes
+from orchestration.lib.load.outcomes import LOADED, QUARANTINED, SUPERSEDED, UNCHANGED, FileOutcome, LoadSummary
 from orchestration.lib.load.pseudonym import Pseudonymiser
+from orchestration.lib.private_files import private_dir, private_file, secure_personal_data, write_private_text
+from orchestration.lib.sources.csww import parser as csww_parser
 from orchestration.lib.sources.csww.issues import Issue, format_report_text, issue_counts, write_report_csv
-from orchestration.lib.sources.csww.parser import WORKER_SCHEMA, ParseOutcome, parse_return
-from orchestration.lib.warehouse import ensure_schemas, file_sha256
+from orchestration.lib.sources.csww.parser import ParseOutcome, parse_return
+from orchestration.lib.warehouse import ensure_schemas, evolve_table, file_sha256, relation_columns
 
 Progress = Callable[[str], None]
 
+SOURCE = "csww_returns"
+"""This source's name in the quarantine (data/quarantine/csww_returns/<sha256>/)."""
+SCHEMA = "raw_csww"
 WORKERS_SUITE = "raw_csww__workers"
 LA_LEVEL_SUITE = "raw_csww__la_level"
 
@@ -46,43 +54,19 @@ PROVENANCE = pa.schema(
         ("loaded_at", pa.timestamp("us", tz="UTC")),
     ]
 )
-LA_LEVEL_COLUMNS = {
-    "number_of_vacancies": "double",
-    "no_agency_fte": "double",
-    "no_agency_headcount": "integer",
+RETURNS_COLUMNS = {
+    "old_la_code": "varchar",
+    "collection_year": "integer",
+    "source_file": "varchar",
+    "file_sha256": "varchar",
+    "loaded_at": "timestamptz",
+    "header_collection": "varchar",
+    "header_reference_date": "date",
+    "header_software_code": "varchar",
+    "header_generated_at": "varchar",
+    "workers": "integer",
+    "warning_count": "integer",
 }
-LOAD_HISTORY_DDL = """
-create table if not exists raw_csww.load_history (
-    old_la_code varchar,
-    collection_year integer,
-    source_file varchar,
-    file_sha256 varchar,
-    file_bytes bigint,
-    status varchar,            -- loaded | quarantined | superseded
-    workers integer,
-    error_count integer,
-    warning_count integer,
-    report_path varchar,
-    message varchar,
-    run_id varchar,
-    loaded_at timestamptz
-)
-"""
-RETURNS_DDL = """
-create table if not exists raw_csww.returns (
-    old_la_code varchar,
-    collection_year integer,
-    source_file varchar,
-    file_sha256 varchar,
-    loaded_at timestamptz,
-    header_collection varchar,
-    header_reference_date date,
-    header_software_code varchar,
-    header_generated_at varchar,
-    workers integer,
-    warning_count integer
-)
-"""
 # Parsing is CPU-bound Python: two processes on two cores nearly halve a full load. A handful of
 # files (a resubmission) parse faster in process than worker processes take to start.
 PARSE_PROCESSES = 2
@@ -108,29 +92,8 @@ class ReturnFile:
 
 
 @dataclass
-class FileOutcome:
-    file: ReturnFile
-    status: str
-    sha256: str
-    workers: int = 0
-    errors: int = 0
-    warnings: int = 0
-    report_path: Path | None = None
-    message: str = ""
-
-
-@dataclass
-class LoadSummary:
-    outcomes: list[FileOutcome] = field(default_factory=list)
-    suites: list[SuiteOutcome] = field(default_factory=list)
+class ReturnLoadSummary(LoadSummary):
     misplaced: list[Path] = field(default_factory=list)
-
-    def with_status(self, status: str) -> list[FileOutcome]:
-        return [o for o in self.outcomes if o.status == status]
-
-    @property
-    def rows_loaded(self) -> int:
-        return sum(o.workers for o in self.with_status("loaded"))
 
 
 def discover_returns(root: Path) -> tuple[list[ReturnFile], list[Path]]:
@@ -161,25 +124,43 @@ def newest_per_partition(files: Iterable[ReturnFile]) -> tuple[list[ReturnFile],
     return sorted(chosen, key=lambda f: f.partition), superseded
 
 
+def worker_schema() -> pa.Schema:
+    """The columns of raw_csww.workers: provenance, then one per CSWWWorker element of any year."""
+    return pa.unify_schemas([PROVENANCE, csww_parser.WORKER_SCHEMA])
+
+
+def la_level_schema() -> pa.Schema:
+    """The columns of raw_csww.la_level: provenance, then one per LA-level element of any year."""
+    return pa.unify_schemas([PROVENANCE, csww_parser.LA_LEVEL_SCHEMA])
+
+
+def _duckdb_columns(con: duckdb.DuckDBPyConnection, schema: pa.Schema) -> dict[str, str]:
+    con.register("empty_relation", schema.empty_table())
+    try:
+        return relation_columns(con, "empty_relation")
+    finally:
+        con.unregister("empty_relation")
+
+
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the return tables, or add the columns a newer specification brings."""
     ensure_schemas(con)
-    con.execute(LOAD_HISTORY_DDL)
-    con.execute(RETURNS_DDL)
-    empty = _with_provenance(WORKER_SCHEMA.empty_table(), _Stamp("000", 0, "", "", _now()))
-    con.register("empty_workers", empty)
-    con.execute("create table if not exists raw_csww.workers as select * from empty_workers limit 0")
-    con.unregister("empty_workers")
-    la_columns = ", ".join(f"{name} {kind}" for name, kind in LA_LEVEL_COLUMNS.items())
-    con.execute(
-        "create table if not exists raw_csww.la_level (old_la_code varchar, collection_year integer, "
-        f"source_file varchar, file_sha256 varchar, loaded_at timestamptz, {la_columns}, "
-        "pay_flags map(varchar, varchar))"
-    )
+    outcomes.ensure_history(con, SCHEMA)
+    evolve_table(con, f"{SCHEMA}.returns", RETURNS_COLUMNS)
+    evolve_table(con, f"{SCHEMA}.workers", _duckdb_columns(con, worker_schema()))
+    evolve_table(con, f"{SCHEMA}.la_level", _duckdb_columns(con, la_level_schema()))
 
 
 def loaded_shas(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], str]:
     rows = con.execute("select old_la_code, collection_year, file_sha256 from raw_csww.returns").fetchall()
     return {(la, int(year)): sha for la, year, sha in rows}
+
+
+def _superseded_before(con: duckdb.DuckDBPyConnection) -> set[tuple[str, int, str]]:
+    rows = con.execute(
+        "select old_la_code, collection_year, file_sha256 from raw_csww.load_history where status = ?", [SUPERSEDED]
+    ).fetchall()
+    return {(la, int(year), sha) for la, year, sha in rows}
 
 
 @dataclass(frozen=True)
@@ -227,7 +208,7 @@ class _Staged:
 
 
 def _parse_to_parquet(job: _ParseJob) -> _Staged:
-    """Parse one return (in a worker process) into a Parquet file of its rows, batch by batch."""
+    """Parse one return (in a worker process) into an owner-only Parquet file of its rows."""
     writer: pq.ParquetWriter | None = None
 
     def write(batch: pa.Table) -> None:
@@ -235,6 +216,7 @@ def _parse_to_parquet(job: _ParseJob) -> _Staged:
         table = _with_provenance(batch, job.stamp)
         if writer is None:
             writer = pq.ParquetWriter(job.parquet, table.schema)
+            private_file(job.parquet)
         writer.write_table(table)
 
     try:
@@ -282,24 +264,27 @@ class ReturnLoader:
         self.run_id = run_id
         self.progress = progress
         self.loaded_at = _now()
-        self.summary = LoadSummary()
-        # Parsed, rule-abiding returns not yet in the warehouse: LA-year -> (file, parse, sha256, rows).
+        self.summary = ReturnLoadSummary()
+        # Parsed, rule-abiding returns not yet in the warehouse, by LA-year.
         self._pending: dict[tuple[str, int], _Staged] = {}
         self._staging = paths.warehouse_path().parent / f"staging_{run_id}"
 
-    def load(self, files: list[ReturnFile], *, superseded: Iterable[ReturnFile] = ()) -> LoadSummary:
+    def load(self, files: list[ReturnFile], *, superseded: Iterable[ReturnFile] = ()) -> ReturnLoadSummary:
+        secure_personal_data()
+        outcomes.purge(progress=self.progress)
         ensure_tables(self.con)
         current = loaded_shas(self.con)
-        for file in superseded:
-            self._record_superseded(file)
+        self._record_superseded(superseded)
         jobs = []
         for file in files:
             sha = file_sha256(file.path)
             if current.get(file.partition) == sha:
-                self.summary.outcomes.append(FileOutcome(file, "unchanged", sha))
+                self.summary.outcomes.append(FileOutcome(file.path, UNCHANGED, sha, partition=file.partition))
+            elif entry := outcomes.still_quarantined(SOURCE, sha, file.partition):
+                self.summary.outcomes.append(outcomes.still_quarantined_outcome(entry, file.path, sha))
             else:
                 jobs.append(self._job(file, sha, len(jobs)))
-        self._staging.mkdir(parents=True, exist_ok=True)
+        private_dir(self._staging)
         if jobs:
             self.validator.warm_up()
         try:
@@ -313,19 +298,20 @@ class ReturnLoader:
     # -- staging -----------------------------------------------------------------------------
 
     def _job(self, file: ReturnFile, sha: str, index: int) -> _ParseJob:
-        source = str(file.path.relative_to(paths.raw_dir()))
-        stamp = _Stamp(file.old_la_code, file.year, source, sha, self.loaded_at)
+        stamp = _Stamp(file.old_la_code, file.year, outcomes.landing_name(file.path), sha, self.loaded_at)
         return _ParseJob(file, sha, stamp, self.pseudonym_key, self._staging / f"{index:06d}.parquet")
 
     def _stage(self, jobs: list[_ParseJob]) -> None:
         """Parse every changed file into its own Parquet file; quarantine those that break the rules."""
+        refused = []
         for index, staged in enumerate(_parse_all(jobs), start=1):
             if staged.outcome.ok:
                 self._pending[staged.file.partition] = staged
             else:
-                self._quarantine(staged.file, staged.sha256, staged.outcome.issues, staged.outcome)
+                refused.append(self._quarantine(staged, staged.outcome.issues, final=True))
             if index % 100 == 0 or index == len(jobs):
                 self.progress(f"returns: {index}/{len(jobs)} files parsed")
+        outcomes.record_history(self.con, SCHEMA, refused, run_id=self.run_id, at=self.loaded_at)
 
     def _staged_rows(self, staged: Iterable[_Staged]) -> list[str]:
         return [str(s.rows) for s in staged if s.rows is not None]
@@ -341,22 +327,25 @@ class ReturnLoader:
             )
             for chunk in self._pending_worker_chunks()
         )
-        la_level = self._la_level_frame(self._pending.values())
+        la_level = self._la_level_table(self._pending.values()).to_pandas()
         la_outcome = self.validator.validate(la_level, LA_LEVEL_SUITE, id_columns=("old_la_code", "collection_year"))
         self.summary.suites.extend([outcome, la_outcome])
         failing: dict[tuple[str, int], list[Issue]] = {}
+        # A table-level expectation names no file: every return is held back, and judged afresh next time.
+        table_level = False
         for suite in (outcome, la_outcome):
             for result in suite.blocking_failures:
                 for row in result.failing_rows or ():
                     key = (str(row["old_la_code"]), int(row["collection_year"]))
                     failing.setdefault(key, []).append(_suite_issue(self._pending[key].file, result, row))
                 if not result.failing_rows:
-                    # A table-level expectation failed: no single file to blame, so hold back all.
+                    table_level = True
                     for key, staged in self._pending.items():
                         failing.setdefault(key, []).append(_suite_issue(staged.file, result, {}))
-        for key, issues in failing.items():
-            staged = self._pending.pop(key)
-            self._quarantine(staged.file, staged.sha256, issues, staged.outcome)
+        refused = [
+            self._quarantine(self._pending.pop(key), issues, final=not table_level) for key, issues in failing.items()
+        ]
+        outcomes.record_history(self.con, SCHEMA, refused, run_id=self.run_id, at=self.loaded_at)
 
     def _batches(self) -> Iterator[list[_Staged]]:
         """The pending returns in batches of about BATCH_ROWS worker rows (whole returns each)."""
@@ -380,25 +369,19 @@ class ReturnLoader:
             if rows := self._staged_rows(batch):
                 yield self.con.execute(f"select {columns} from read_parquet(?)", [rows]).df()
 
-    def _la_level_frame(self, batch: Iterable[_Staged]) -> pd.DataFrame:
-        rows = []
-        for staged in batch:
-            old_la_code, year = staged.file.partition
-            la_level = staged.outcome.la_level
-            values = {name: la_level.get(name) for name in LA_LEVEL_COLUMNS}
-            pay = {k: str(v) for k, v in la_level.items() if k not in LA_LEVEL_COLUMNS and v is not None}
-            rows.append(
-                {
-                    "old_la_code": old_la_code,
-                    "collection_year": year,
-                    "source_file": str(staged.file.path.relative_to(paths.raw_dir())),
-                    "file_sha256": staged.sha256,
-                    "loaded_at": self.loaded_at,
-                    **values,
-                    "pay_flags": pay,
-                }
-            )
-        return pd.DataFrame(rows)
+    def _la_level_table(self, batch: Iterable[_Staged]) -> pa.Table:
+        rows = [
+            {
+                "old_la_code": staged.file.old_la_code,
+                "collection_year": staged.file.year,
+                "source_file": outcomes.landing_name(staged.file.path),
+                "file_sha256": staged.sha256,
+                "loaded_at": self.loaded_at,
+                **staged.outcome.la_level,
+            }
+            for staged in batch
+        ]
+        return pa.Table.from_pylist(rows, schema=la_level_schema())
 
     # -- publish into raw_csww -----------------------------------------------------------------
 
@@ -413,13 +396,15 @@ class ReturnLoader:
 
     def _swap_batch(self, batch: list[_Staged]) -> None:
         con = self.con
+        worker_rows = self._staged_rows(batch)
+        loaded = [self._loaded_outcome(staged) for staged in batch]
         con.execute("begin transaction")
         try:
-            la_level = self._la_level_frame(batch)
-            con.register("incoming_la_level", la_level)
+            con.register("incoming_la_level", self._la_level_table(batch))
+            con.register("incoming_returns", self._returns_table(batch))
             con.execute(
                 "create or replace temp table incoming_keys as "
-                "select distinct old_la_code, collection_year from incoming_la_level"
+                "select distinct old_la_code, collection_year from incoming_returns"
             )
             for table in ("workers", "la_level", "returns"):
                 con.execute(
@@ -431,106 +416,116 @@ class ReturnLoader:
                 "where h.old_la_code = k.old_la_code and h.collection_year = k.collection_year "
                 "and h.status = 'loaded'"
             )
-            if worker_rows := self._staged_rows(batch):
+            if worker_rows:
+                staged_columns = relation_columns(con, "select * from read_parquet(?)", [worker_rows])
+                evolve_table(con, f"{SCHEMA}.workers", staged_columns)
                 con.execute("insert into raw_csww.workers by name select * from read_parquet(?)", [worker_rows])
             con.execute("insert into raw_csww.la_level by name select * from incoming_la_level")
-            con.unregister("incoming_la_level")
-            for staged in batch:
-                self._record_loaded(staged.file, staged.outcome, staged.sha256)
+            con.execute("insert into raw_csww.returns by name select * from incoming_returns")
+            outcomes.record_history(con, SCHEMA, loaded, run_id=self.run_id, at=self.loaded_at)
             con.execute("commit")
         except Exception:
             con.execute("rollback")
             raise
+        finally:
+            con.unregister("incoming_la_level")
+            con.unregister("incoming_returns")
+        self.summary.outcomes.extend(loaded)
 
-    def _record_loaded(self, file: ReturnFile, parsed: ParseOutcome, sha: str) -> None:
-        header = parsed.header
-        warnings = _count(parsed.issues, "warning")
-        source = str(file.path.relative_to(paths.raw_dir()))
-        self.con.execute(
-            "insert into raw_csww.returns values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                file.old_la_code,
-                file.year,
-                source,
-                sha,
-                self.loaded_at,
-                header.collection if header else None,
-                header.reference_date if header else None,
-                header.software_code if header else None,
-                str(header.generated_at) if header and header.generated_at else None,
-                parsed.workers,
-                warnings,
-            ],
+    def _returns_table(self, batch: list[_Staged]) -> pa.Table:
+        rows = []
+        for staged in batch:
+            header = staged.outcome.header
+            rows.append(
+                {
+                    "old_la_code": staged.file.old_la_code,
+                    "collection_year": staged.file.year,
+                    "source_file": outcomes.landing_name(staged.file.path),
+                    "file_sha256": staged.sha256,
+                    "loaded_at": self.loaded_at,
+                    "header_collection": header.collection if header else None,
+                    "header_reference_date": header.reference_date if header else None,
+                    "header_software_code": header.software_code if header else None,
+                    "header_generated_at": str(header.generated_at) if header and header.generated_at else None,
+                    "workers": staged.outcome.workers,
+                    "warning_count": _count(staged.outcome.issues, "warning"),
+                }
+            )
+        return pa.Table.from_pylist(rows, schema=_RETURNS_SCHEMA)
+
+    def _loaded_outcome(self, staged: _Staged) -> FileOutcome:
+        parsed = staged.outcome
+        outcome = FileOutcome(
+            staged.file.path,
+            LOADED,
+            staged.sha256,
+            rows=parsed.workers,
+            warnings=_count(parsed.issues, "warning"),
+            message=LOADED,
+            partition=staged.file.partition,
         )
-        report = self._write_report(file, sha, parsed.issues, parsed) if warnings else None
-        self._history(file, sha, "loaded", parsed.workers, 0, warnings, report, "loaded")
-        self.summary.outcomes.append(FileOutcome(file, "loaded", sha, parsed.workers, 0, warnings, report))
+        if outcome.warnings:
+            outcome.report_path = outcomes.report_folder(outcome, at=self.loaded_at)
+            _write_report(outcome.report_path, staged.file, parsed.issues, parsed)
+        return outcome
 
-    def _record_superseded(self, file: ReturnFile) -> None:
-        sha = file_sha256(file.path)
+    def _record_superseded(self, files: Iterable[ReturnFile]) -> None:
+        """Each file a newer one in its folder replaces, recorded once however often it is met."""
+        before = _superseded_before(self.con)
         message = "a newer file for the same LA and year sits in the same folder"
-        self._history(file, sha, "superseded", 0, 0, 0, None, message)
-        self.summary.outcomes.append(FileOutcome(file, "superseded", sha, message=message))
+        fresh = []
+        for file in files:
+            outcome = FileOutcome(
+                file.path, SUPERSEDED, file_sha256(file.path), message=message, partition=file.partition
+            )
+            self.summary.outcomes.append(outcome)
+            if (*file.partition, outcome.sha256) not in before:
+                fresh.append(outcome)
+        outcomes.record_history(self.con, SCHEMA, fresh, run_id=self.run_id, at=self.loaded_at)
 
     # -- quarantine ----------------------------------------------------------------------------
 
-    def _quarantine(self, file: ReturnFile, sha: str, issues: list[Issue], parsed: ParseOutcome) -> None:
-        report = self._write_report(file, sha, issues, parsed, quarantine=True)
-        errors, warnings = _count(issues, "error"), _count(issues, "warning")
+    def _quarantine(self, staged: _Staged, issues: list[Issue], *, final: bool) -> FileOutcome:
+        """Keep the refused file as sent with its report; the caller records it in the history."""
         first = next((i for i in issues if i.severity == "error"), None)
-        message = first.message if first else "failed validation"
-        self._history(file, sha, "quarantined", 0, errors, warnings, report, message)
-        self.summary.outcomes.append(FileOutcome(file, "quarantined", sha, 0, errors, warnings, report, message))
-
-    def _write_report(
-        self,
-        file: ReturnFile,
-        sha: str,
-        issues: list[Issue],
-        parsed: ParseOutcome,
-        *,
-        quarantine: bool = False,
-    ) -> Path:
-        stamp = self.loaded_at.strftime("%Y%m%dT%H%M%SZ")
-        base = paths.quarantine_dir() if quarantine else paths.reports_dir() / "returns"
-        folder = base / file.old_la_code / str(file.year) / f"{stamp}_{sha[:12]}"
-        folder.mkdir(parents=True, exist_ok=True)
-        if quarantine:
-            shutil.copy2(file.path, folder / file.path.name)
-        write_report_csv(issues, folder / "issues.csv")
-        text = format_report_text(file.path.name, parsed.header, issues)
-        (folder / "report.txt").write_text(text, encoding="utf-8")
-        return folder
-
-    def _history(
-        self,
-        file: ReturnFile,
-        sha: str,
-        status: str,
-        workers: int,
-        errors: int,
-        warnings: int,
-        report: Path | None,
-        message: str,
-    ) -> None:
-        self.con.execute(
-            "insert into raw_csww.load_history values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                file.old_la_code,
-                file.year,
-                str(file.path.relative_to(paths.raw_dir())),
-                sha,
-                file.path.stat().st_size,
-                status,
-                workers,
-                errors,
-                warnings,
-                str(report) if report else None,
-                message,
-                self.run_id,
-                self.loaded_at,
-            ],
+        outcome = FileOutcome(
+            staged.file.path,
+            QUARANTINED,
+            staged.sha256,
+            errors=_count(issues, "error"),
+            warnings=_count(issues, "warning"),
+            message=first.message if first else "failed validation",
+            partition=staged.file.partition,
         )
+        outcome.report_path = outcomes.quarantine(outcome, SOURCE, final=final, at=self.loaded_at)
+        _write_report(outcome.report_path, staged.file, issues, staged.outcome)
+        self.summary.outcomes.append(outcome)
+        return outcome
+
+
+_RETURNS_SCHEMA = pa.schema(
+    [
+        ("old_la_code", pa.string()),
+        ("collection_year", pa.int32()),
+        ("source_file", pa.string()),
+        ("file_sha256", pa.string()),
+        ("loaded_at", pa.timestamp("us", tz="UTC")),
+        ("header_collection", pa.string()),
+        ("header_reference_date", pa.date32()),
+        ("header_software_code", pa.string()),
+        ("header_generated_at", pa.string()),
+        ("workers", pa.int32()),
+        ("warning_count", pa.int32()),
+    ]
+)
+
+
+def _write_report(folder: Path, file: ReturnFile, issues: list[Issue], parsed: ParseOutcome) -> None:
+    """The council's report on one return (what to fix, where), into its owner-only folder."""
+    write_report_csv(issues, folder / "issues.csv")
+    private_file(folder / "issues.csv")
+    text = format_report_text(file.path.name, parsed.header, issues)
+    write_private_text(folder / "report.txt", text)
 
 
 def _count(issues: list[Issue], severity: str) -> int:
@@ -538,7 +533,7 @@ def _count(issues: list[Issue], severity: str) -> int:
     return sum(n for (level, _rule), n in issue_counts(issues).items() if level == severity)
 
 
-def _suite_issue(file: ReturnFile, result, row: dict) -> Issue:
+def _suite_issue(file: ReturnFile, result: ExpectationOutcome, row: dict) -> Issue:
     record = row.get("record_number")
     return Issue(
         file=file.path.name,
