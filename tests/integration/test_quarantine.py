@@ -126,6 +126,23 @@ def test_a_superseded_file_is_recorded_once(landing: Path, validator: Validator)
     assert [status for _la, _year, status, _sha in history()].count("superseded") == 1
 
 
+def test_a_symlink_is_never_copied_into_the_quarantine(workspace: Path, validator: Validator) -> None:
+    outside = workspace / "elsewhere.txt"
+    outside.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    link = paths.returns_dir() / "301" / "2022" / "csww_2022.xml"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(outside)
+
+    with warehouse.connect() as con:
+        loader = returns.ReturnLoader(con, pseudonym_key=b"k" * 32, validator=validator, run_id="link")
+        [outcome] = loader.load([returns.ReturnFile(link, "301", 2022)]).outcomes
+
+    assert outcome.status == "quarantined"
+    assert sorted(p.name for p in outcome.report_path.iterdir()) == ["entry.json", "issues.csv", "report.txt"]
+    for path in outcome.report_path.iterdir():
+        assert "root:" not in path.read_text()
+
+
 @pytest.fixture
 def permissive_umask() -> Iterator[None]:
     """A umask that would leave new files world-readable: modes must not depend on it."""

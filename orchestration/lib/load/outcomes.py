@@ -304,7 +304,7 @@ def _write_entry(folder: Path, outcome: FileOutcome, *, final: bool, at: dt.date
         shutil.rmtree(folder)
     private_dir(folder.parent)
     private_dir(folder)
-    if keep is not None:
+    if keep is not None and not keep.is_symlink():  # a link could point anywhere: never copied
         copy_private(keep, folder / keep.name)
     entry = Entry(
         folder=folder,
