@@ -18,7 +18,7 @@ import pytest
 from orchestration import cli
 from orchestration.lib import paths, warehouse
 from orchestration.lib.checks.expectations import Validator
-from orchestration.lib.load import outcomes, returns
+from orchestration.lib.load import outcomes, returns, staging
 from orchestration.lib.load.published import DFE_INDICATORS, load_published
 from tests.integration.test_return_loads import history, load
 
@@ -46,13 +46,13 @@ def mode(path: Path) -> int:
 def parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The files the loader reads (a handful of files are parsed in this process)."""
     read: list[Path] = []
-    parse = returns.parse_return
+    parse = staging.parse_return
 
     def counting(path: Path, **kwargs):
         read.append(path)
         return parse(path, **kwargs)
 
-    monkeypatch.setattr(returns, "parse_return", counting)
+    monkeypatch.setattr(staging, "parse_return", counting)
     return read
 
 
@@ -162,15 +162,15 @@ def test_worker_level_files_are_readable_by_their_owner_only(
     (legacy / "csww_2021.xml").write_text("<Message/>")
     os.chmod(legacy / "csww_2021.xml", 0o644)
     staged: list[tuple[int, int]] = []
-    stage = returns._parse_to_parquet
+    stage = staging.parse_to_parquet
 
-    def watch(job):
-        result = stage(job)
-        if result.rows is not None:
-            staged.append((mode(result.rows), mode(result.rows.parent)))
-        return result
+    def watch(job: staging.ParseJob):
+        outcome, rows = stage(job)
+        if rows is not None:
+            staged.append((mode(rows), mode(rows.parent)))
+        return outcome, rows
 
-    monkeypatch.setattr(returns, "_parse_to_parquet", watch)
+    monkeypatch.setattr(staging, "parse_to_parquet", watch)
 
     summary = load(validator)
 

@@ -1,39 +1,36 @@
 """Load council CSWW returns from the landing zone into the warehouse, one LA-year at a time.
 
-A file is parsed in a stream into a Parquet file of its rows in a staging folder, checked by the
-return rules and by the Great Expectations suites of the raw tables, and only then loaded into
-`raw_csww`, a batch of whole returns per transaction, each replacing its LA-year. A file that fails
-is quarantined with a report for the council and the warehouse keeps whatever it held for that
-LA-year before. Reloading the same bytes is a no-op, and so is meeting bytes already quarantined
-(see outcomes.py); a resubmission (new bytes) supersedes the earlier file and the load history
-keeps both. The raw tables take any column a new CSWW element brings (warehouse.evolve_table).
+A file is parsed in a stream into a Parquet file of its rows in a staging folder (staging.py),
+checked by the return rules and by the Great Expectations suites of the raw tables (evaluated by
+DuckDB over the staged rows, see staged_checks.py), and only then loaded into `raw_csww`, a batch
+of whole returns per transaction, each replacing its LA-year. A file that fails is quarantined
+with a report for the council and the warehouse keeps whatever it held for that LA-year before.
+Reloading the same bytes is a no-op, and so is meeting bytes already quarantined (see
+outcomes.py); a resubmission (new bytes) supersedes the earlier file and the load history keeps
+both. The raw tables take any column a new CSWW element brings (warehouse.evolve_table).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import re
 import shutil
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from orchestration.lib import paths
-from orchestration.lib.checks.expectations import ExpectationOutcome, Validator, columns_used, merge_outcomes
-from orchestration.lib.load import outcomes
+from orchestration.lib.checks.expectations import ExpectationOutcome, SuiteOutcome, Validator, columns_used
+from orchestration.lib.load import outcomes, staged_checks, staging
 from orchestration.lib.load.outcomes import LOADED, QUARANTINED, SUPERSEDED, UNCHANGED, FileOutcome, LoadSummary
-from orchestration.lib.load.pseudonym import Pseudonymiser
+from orchestration.lib.load.staging import ParseJob, Stamp
 from orchestration.lib.private_files import private_dir, private_file, secure_personal_data, write_private_text
 from orchestration.lib.sources.csww import parser as csww_parser
 from orchestration.lib.sources.csww.issues import Issue, format_report_text, issue_counts, write_report_csv
-from orchestration.lib.sources.csww.parser import ParseOutcome, parse_return
+from orchestration.lib.sources.csww.parser import ParseOutcome
 from orchestration.lib.warehouse import ensure_schemas, evolve_table, file_sha256, relation_columns
 
 Progress = Callable[[str], None]
@@ -44,16 +41,6 @@ SCHEMA = "raw_csww"
 WORKERS_SUITE = "raw_csww__workers"
 LA_LEVEL_SUITE = "raw_csww__la_level"
 
-# Provenance carried by every loaded row: which file, which bytes, when.
-PROVENANCE = pa.schema(
-    [
-        ("old_la_code", pa.string()),
-        ("collection_year", pa.int32()),
-        ("source_file", pa.string()),
-        ("file_sha256", pa.string()),
-        ("loaded_at", pa.timestamp("us", tz="UTC")),
-    ]
-)
 RETURNS_COLUMNS = {
     "old_la_code": "varchar",
     "collection_year": "integer",
@@ -67,12 +54,8 @@ RETURNS_COLUMNS = {
     "workers": "integer",
     "warning_count": "integer",
 }
-# Parsing is CPU-bound Python: two processes on two cores nearly halve a full load. A handful of
-# files (a resubmission) parse faster in process than worker processes take to start.
-PARSE_PROCESSES = 2
-PARALLEL_FROM_FILES = 8
-# Worker rows validated, and then written, together: bounds memory at any volume. Each batch holds
-# whole returns, so every per-return expectation is exact and every LA-year is replaced atomically.
+# Worker rows written to the warehouse in one transaction: bounds memory at any volume. Each batch
+# holds whole returns, so every LA-year is replaced atomically.
 BATCH_ROWS = 200_000
 _YEAR = re.compile(r"^\d{4}$")
 _LEA = re.compile(r"^\d{3}$")
@@ -126,12 +109,12 @@ def newest_per_partition(files: Iterable[ReturnFile]) -> tuple[list[ReturnFile],
 
 def worker_schema() -> pa.Schema:
     """The columns of raw_csww.workers: provenance, then one per CSWWWorker element of any year."""
-    return pa.unify_schemas([PROVENANCE, csww_parser.WORKER_SCHEMA])
+    return pa.unify_schemas([staging.PROVENANCE, csww_parser.WORKER_SCHEMA])
 
 
 def la_level_schema() -> pa.Schema:
     """The columns of raw_csww.la_level: provenance, then one per LA-level element of any year."""
-    return pa.unify_schemas([PROVENANCE, csww_parser.LA_LEVEL_SCHEMA])
+    return pa.unify_schemas([staging.PROVENANCE, csww_parser.LA_LEVEL_SCHEMA])
 
 
 def _duckdb_columns(con: duckdb.DuckDBPyConnection, schema: pa.Schema) -> dict[str, str]:
@@ -163,38 +146,8 @@ def _superseded_before(con: duckdb.DuckDBPyConnection) -> set[tuple[str, int, st
     return {(la, int(year), sha) for la, year, sha in rows}
 
 
-@dataclass(frozen=True)
-class _Stamp:
-    old_la_code: str
-    year: int
-    source_file: str
-    sha256: str
-    loaded_at: dt.datetime
-
-
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
-
-
-def _with_provenance(batch: pa.Table, stamp: _Stamp) -> pa.Table:
-    n = batch.num_rows
-    columns = [
-        pa.array([stamp.old_la_code] * n, pa.string()),
-        pa.array([stamp.year] * n, pa.int32()),
-        pa.array([stamp.source_file] * n, pa.string()),
-        pa.array([stamp.sha256] * n, pa.string()),
-        pa.array([stamp.loaded_at] * n, pa.timestamp("us", tz="UTC")),
-    ]
-    return pa.Table.from_arrays(columns + batch.columns, schema=pa.unify_schemas([PROVENANCE, batch.schema]))
-
-
-@dataclass(frozen=True)
-class _ParseJob:
-    file: ReturnFile
-    sha256: str
-    stamp: _Stamp
-    pseudonym_key: bytes
-    parquet: Path
 
 
 @dataclass(frozen=True)
@@ -205,45 +158,6 @@ class _Staged:
     outcome: ParseOutcome
     sha256: str
     rows: Path | None
-
-
-def _parse_to_parquet(job: _ParseJob) -> _Staged:
-    """Parse one return (in a worker process) into an owner-only Parquet file of its rows."""
-    writer: pq.ParquetWriter | None = None
-
-    def write(batch: pa.Table) -> None:
-        nonlocal writer
-        table = _with_provenance(batch, job.stamp)
-        if writer is None:
-            writer = pq.ParquetWriter(job.parquet, table.schema)
-            private_file(job.parquet)
-        writer.write_table(table)
-
-    try:
-        outcome = parse_return(
-            job.file.path,
-            expected_old_la_code=job.file.old_la_code,
-            expected_year=job.file.year,
-            pseudonymise=Pseudonymiser(job.pseudonym_key),
-            on_batch=write,
-        )
-    finally:
-        if writer is not None:
-            writer.close()
-    if not outcome.ok:
-        job.parquet.unlink(missing_ok=True)
-    rows = job.parquet if writer is not None and outcome.ok else None
-    return _Staged(job.file, outcome, job.sha256, rows)
-
-
-def _parse_all(jobs: list[_ParseJob]) -> Iterator[_Staged]:
-    if len(jobs) < PARALLEL_FROM_FILES:
-        yield from map(_parse_to_parquet, jobs)
-        return
-    # spawn, not fork: the parent holds a DuckDB connection and Dagster's threads.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=PARSE_PROCESSES, mp_context=context) as pool:
-        yield from pool.map(_parse_to_parquet, jobs, chunksize=4)
 
 
 class ReturnLoader:
@@ -275,7 +189,7 @@ class ReturnLoader:
         ensure_tables(self.con)
         current = loaded_shas(self.con)
         self._record_superseded(superseded)
-        jobs = []
+        jobs: list[tuple[ReturnFile, ParseJob]] = []
         for file in files:
             sha = file_sha256(file.path)
             if current.get(file.partition) == sha:
@@ -283,9 +197,9 @@ class ReturnLoader:
             elif entry := outcomes.still_quarantined(SOURCE, sha, file.partition):
                 self.summary.outcomes.append(outcomes.still_quarantined_outcome(entry, file.path, sha))
             else:
-                jobs.append(self._job(file, sha, len(jobs)))
+                jobs.append((file, self._job(file, sha, len(jobs))))
         private_dir(self._staging)
-        if jobs:
+        if jobs and not all(staged_checks.supports(suite) for suite in (WORKERS_SUITE, LA_LEVEL_SUITE)):
             self.validator.warm_up()
         try:
             self._stage(jobs)
@@ -297,18 +211,20 @@ class ReturnLoader:
 
     # -- staging -----------------------------------------------------------------------------
 
-    def _job(self, file: ReturnFile, sha: str, index: int) -> _ParseJob:
-        stamp = _Stamp(file.old_la_code, file.year, outcomes.landing_name(file.path), sha, self.loaded_at)
-        return _ParseJob(file, sha, stamp, self.pseudonym_key, self._staging / f"{index:06d}.parquet")
+    def _job(self, file: ReturnFile, sha: str, index: int) -> ParseJob:
+        stamp = Stamp(file.old_la_code, file.year, outcomes.landing_name(file.path), sha, self.loaded_at)
+        return ParseJob(file.path, stamp, self.pseudonym_key, self._staging / f"{index:06d}.parquet")
 
-    def _stage(self, jobs: list[_ParseJob]) -> None:
+    def _stage(self, jobs: list[tuple[ReturnFile, ParseJob]]) -> None:
         """Parse every changed file into its own Parquet file; quarantine those that break the rules."""
         refused = []
-        for index, staged in enumerate(_parse_all(jobs), start=1):
-            if staged.outcome.ok:
-                self._pending[staged.file.partition] = staged
+        parsed = staging.parse_all([job for _file, job in jobs])
+        for index, ((file, job), (outcome, rows)) in enumerate(zip(jobs, parsed, strict=True), start=1):
+            staged = _Staged(file, outcome, job.stamp.sha256, rows)
+            if outcome.ok:
+                self._pending[file.partition] = staged
             else:
-                refused.append(self._quarantine(staged, staged.outcome.issues, final=True))
+                refused.append(self._quarantine(staged, outcome.issues, final=True))
             if index % 100 == 0 or index == len(jobs):
                 self.progress(f"returns: {index}/{len(jobs)} files parsed")
         outcomes.record_history(self.con, SCHEMA, refused, run_id=self.run_id, at=self.loaded_at)
@@ -319,16 +235,15 @@ class ReturnLoader:
     # -- validation --------------------------------------------------------------------------
 
     def _validate_pending(self) -> None:
+        """The raw tables' suites over every pending return at once, so checks across the load are exact."""
         if not self._pending:
             return
-        outcome = merge_outcomes(
-            self.validator.validate(
-                chunk, WORKERS_SUITE, id_columns=("old_la_code", "collection_year", "record_number")
-            )
-            for chunk in self._pending_worker_chunks()
-        )
-        la_level = self._la_level_table(self._pending.values()).to_pandas()
-        la_outcome = self.validator.validate(la_level, LA_LEVEL_SUITE, id_columns=("old_la_code", "collection_year"))
+        staged = self._staged_rows(self._pending.values())
+        workers = self.con.read_parquet(staged) if staged else self.con.from_arrow(worker_schema().empty_table())
+        workers.create_view("pending_workers", replace=True)
+        self.con.from_arrow(self._la_level_table(self._pending.values())).create_view("pending_la_level", replace=True)
+        outcome = self._check(WORKERS_SUITE, "pending_workers", ("old_la_code", "collection_year", "record_number"))
+        la_outcome = self._check(LA_LEVEL_SUITE, "pending_la_level", ("old_la_code", "collection_year"))
         self.summary.suites.extend([outcome, la_outcome])
         failing: dict[tuple[str, int], list[Issue]] = {}
         # A table-level expectation names no file: every return is held back, and judged afresh next time.
@@ -340,12 +255,26 @@ class ReturnLoader:
                     failing.setdefault(key, []).append(_suite_issue(self._pending[key].file, result, row))
                 if not result.failing_rows:
                     table_level = True
-                    for key, staged in self._pending.items():
-                        failing.setdefault(key, []).append(_suite_issue(staged.file, result, {}))
+                    for key, staged_return in self._pending.items():
+                        failing.setdefault(key, []).append(_suite_issue(staged_return.file, result, {}))
         refused = [
             self._quarantine(self._pending.pop(key), issues, final=not table_level) for key, issues in failing.items()
         ]
         outcomes.record_history(self.con, SCHEMA, refused, run_id=self.run_id, at=self.loaded_at)
+
+    def _check(self, suite: str, relation: str, id_columns: tuple[str, ...]) -> SuiteOutcome:
+        """One suite over the columns it reads, copied once from the staged files into a temporary
+        table: one scan of a thousand files, not one per expectation."""
+        present = relation_columns(self.con, relation)
+        wanted = [f'"{c}"' for c in dict.fromkeys([*id_columns, *columns_used(suite)]) if c in present]
+        self.con.execute(f"create or replace temp table checked_rows as select {', '.join(wanted)} from {relation}")
+        try:
+            if staged_checks.supports(suite):
+                return staged_checks.validate(self.con, "checked_rows", suite, id_columns=id_columns)
+            # An expectation the SQL checks do not know: Great Expectations itself, on the same rows.
+            return self.validator.validate(self.con.table("checked_rows").df(), suite, id_columns=id_columns)
+        finally:
+            self.con.execute("drop table checked_rows")
 
     def _batches(self) -> Iterator[list[_Staged]]:
         """The pending returns in batches of about BATCH_ROWS worker rows (whole returns each)."""
@@ -359,15 +288,6 @@ class ReturnLoader:
                 batch, rows = [], 0
         if batch:
             yield batch
-
-    def _pending_worker_chunks(self) -> Iterator[pd.DataFrame]:
-        """Staged worker rows, a batch at a time, with only the columns the suite reads: the list
-        columns would cost seconds and gigabytes in pandas."""
-        wanted = [*columns_used(WORKERS_SUITE), "old_la_code", "collection_year", "record_number"]
-        columns = ", ".join(dict.fromkeys(wanted))
-        for batch in self._batches():
-            if rows := self._staged_rows(batch):
-                yield self.con.execute(f"select {columns} from read_parquet(?)", [rows]).df()
 
     def _la_level_table(self, batch: Iterable[_Staged]) -> pa.Table:
         rows = [
