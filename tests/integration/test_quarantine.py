@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import os
 import re
+import shutil
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 from orchestration import cli
 from orchestration.lib import paths, warehouse
 from orchestration.lib.checks.expectations import Validator
-from orchestration.lib.load import outcomes, returns, staging
+from orchestration.lib.load import outcomes, returns, staged_checks, staging
 from orchestration.lib.load.published import DFE_INDICATORS, load_published
 from tests.integration.test_return_loads import history, load
 
@@ -264,3 +265,32 @@ def test_a_refused_published_file_has_one_entry_and_shares_the_history_schema(
     assert entry_folders(DFE_INDICATORS.name) == [refused.report_path]
     assert dfe_history == [("quarantined",)]
     assert dfe_columns == csww_columns
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "great_expectations"])
+def test_a_return_failing_a_table_check_is_quarantined_by_either_engine(
+    engine: str, landing: Path, validator: Validator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suites = tmp_path / "suites"
+    shutil.copytree(paths.EXPECTATIONS_DIR, suites)
+    suite = json.loads((suites / f"{returns.WORKERS_SUITE}.json").read_text())
+    suite["expectations"].append(
+        {
+            "type": "expect_column_values_to_be_between",
+            "kwargs": {"column": "working_days_lost", "max_value": 0},
+            "meta": {"why": "a stricter check than any return meets, for this test"},
+            "severity": "critical",
+        }
+    )
+    (suites / f"{returns.WORKERS_SUITE}.json").write_text(json.dumps(suite))
+    monkeypatch.setattr(paths, "EXPECTATIONS_DIR", suites)
+    if engine == "great_expectations":
+        monkeypatch.setattr(staged_checks, "supports", lambda _suite: False)
+
+    summary = load(validator)
+
+    refused = summary.with_status("quarantined")
+    assert {o.partition for o in refused} == {("301", 2022), ("301", 2023)}
+    report = (refused[0].report_path / "issues.csv").read_text()
+    assert "table-check:expect_column_values_to_be_between" in report and "working_days_lost" in report
+    assert not summary.with_status("loaded")
