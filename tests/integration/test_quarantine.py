@@ -165,11 +165,10 @@ def test_worker_level_files_are_readable_by_their_owner_only(
     staged: list[tuple[int, int]] = []
     stage = staging.parse_to_parquet
 
-    def watch(job: staging.ParseJob):
-        outcome, rows = stage(job)
-        if rows is not None:
-            staged.append((mode(rows), mode(rows.parent)))
-        return outcome, rows
+    def watch(job: staging.StageJob):
+        found = stage(job)
+        staged.append((mode(job.parquet), mode(job.parquet.parent)))
+        return found
 
     monkeypatch.setattr(staging, "parse_to_parquet", watch)
 

@@ -26,7 +26,7 @@ from orchestration.lib import paths
 from orchestration.lib.checks.expectations import ExpectationOutcome, SuiteOutcome, Validator, columns_used
 from orchestration.lib.load import outcomes, staged_checks, staging
 from orchestration.lib.load.outcomes import LOADED, QUARANTINED, SUPERSEDED, UNCHANGED, FileOutcome, LoadSummary
-from orchestration.lib.load.staging import ParseJob, Stamp
+from orchestration.lib.load.staging import Stamp
 from orchestration.lib.private_files import private_dir, private_file, secure_personal_data, write_private_text
 from orchestration.lib.sources.csww import parser as csww_parser
 from orchestration.lib.sources.csww.issues import Issue, format_report_text, issue_counts, write_report_csv
@@ -189,7 +189,7 @@ class ReturnLoader:
         ensure_tables(self.con)
         current = loaded_shas(self.con)
         self._record_superseded(superseded)
-        jobs: list[tuple[ReturnFile, ParseJob]] = []
+        changed: list[tuple[ReturnFile, str]] = []
         for file in files:
             sha = file_sha256(file.path)
             if current.get(file.partition) == sha:
@@ -197,12 +197,12 @@ class ReturnLoader:
             elif entry := outcomes.still_quarantined(SOURCE, sha, file.partition):
                 self.summary.outcomes.append(outcomes.still_quarantined_outcome(entry, file.path, sha))
             else:
-                jobs.append((file, self._job(file, sha, len(jobs))))
+                changed.append((file, sha))
         private_dir(self._staging)
-        if jobs and not all(staged_checks.supports(suite) for suite in (WORKERS_SUITE, LA_LEVEL_SUITE)):
+        if changed and not all(staged_checks.supports(suite) for suite in (WORKERS_SUITE, LA_LEVEL_SUITE)):
             self.validator.warm_up()
         try:
-            self._stage(jobs)
+            self._stage(changed)
             self._validate_pending()
             self._swap_in()
         finally:
@@ -211,26 +211,46 @@ class ReturnLoader:
 
     # -- staging -----------------------------------------------------------------------------
 
-    def _job(self, file: ReturnFile, sha: str, index: int) -> ParseJob:
-        stamp = Stamp(file.old_la_code, file.year, outcomes.landing_name(file.path), sha, self.loaded_at)
-        return ParseJob(file.path, stamp, self.pseudonym_key, self._staging / f"{index:06d}.parquet")
-
-    def _stage(self, jobs: list[tuple[ReturnFile, ParseJob]]) -> None:
-        """Parse every changed file into its own Parquet file; quarantine those that break the rules."""
-        refused = []
-        parsed = staging.parse_all([job for _file, job in jobs])
-        for index, ((file, job), (outcome, rows)) in enumerate(zip(jobs, parsed, strict=True), start=1):
-            staged = _Staged(file, outcome, job.stamp.sha256, rows)
-            if outcome.ok:
-                self._pending[file.partition] = staged
-            else:
-                refused.append(self._quarantine(staged, outcome.issues, final=True))
-            if index % 100 == 0 or index == len(jobs):
-                self.progress(f"returns: {index}/{len(jobs)} files parsed")
+    def _stage(self, changed: list[tuple[ReturnFile, str]]) -> None:
+        """Parse every changed file into Parquet files of rows; quarantine those that break the rules."""
+        stamps = [
+            Stamp(file.old_la_code, file.year, outcomes.landing_name(file.path), sha, self.loaded_at)
+            for file, sha in changed
+        ]
+        jobs = staging.plan([(file.path, stamp) for (file, _sha), stamp in zip(changed, stamps, strict=True)],
+                            self.pseudonym_key, self._staging)  # fmt: skip
+        files = iter(changed)
+        refused, done = [], 0
+        for job, parsed in zip(jobs, staging.parse_all(jobs), strict=True):
+            for outcome in parsed:
+                file, sha = next(files)
+                staged = _Staged(file, outcome, sha, job.parquet if outcome.ok and outcome.workers else None)
+                if outcome.ok:
+                    self._pending[file.partition] = staged
+                else:
+                    refused.append(self._quarantine(staged, outcome.issues, final=True))
+            done += len(parsed)
+            self.progress(f"returns: {done}/{len(changed)} files parsed")
         outcomes.record_history(self.con, SCHEMA, refused, run_id=self.run_id, at=self.loaded_at)
 
-    def _staged_rows(self, staged: Iterable[_Staged]) -> list[str]:
-        return [str(s.rows) for s in staged if s.rows is not None]
+    def _staged_workers(self, staged: Iterable[_Staged], view: str) -> None:
+        """A view of the staged worker rows of these returns (their Parquet files may hold others')."""
+        staged = list(staged)
+        files = sorted({str(s.rows) for s in staged if s.rows is not None})
+        if not files:
+            rows = self.con.from_arrow(worker_schema().empty_table())
+        else:
+            keys = pa.table(
+                {
+                    "old_la_code": [s.file.old_la_code for s in staged],
+                    "collection_year": pa.array([s.file.year for s in staged], pa.int32()),
+                    "file_sha256": [s.sha256 for s in staged],
+                }
+            )
+            rows = self.con.read_parquet(files).join(
+                self.con.from_arrow(keys), "old_la_code, collection_year, file_sha256", how="semi"
+            )
+        rows.create_view(view, replace=True)
 
     # -- validation --------------------------------------------------------------------------
 
@@ -238,9 +258,7 @@ class ReturnLoader:
         """The raw tables' suites over every pending return at once, so checks across the load are exact."""
         if not self._pending:
             return
-        staged = self._staged_rows(self._pending.values())
-        workers = self.con.read_parquet(staged) if staged else self.con.from_arrow(worker_schema().empty_table())
-        workers.create_view("pending_workers", replace=True)
+        self._staged_workers(self._pending.values(), "pending_workers")
         self.con.from_arrow(self._la_level_table(self._pending.values())).create_view("pending_la_level", replace=True)
         outcome = self._check(WORKERS_SUITE, "pending_workers", ("old_la_code", "collection_year", "record_number"))
         la_outcome = self._check(LA_LEVEL_SUITE, "pending_la_level", ("old_la_code", "collection_year"))
@@ -316,7 +334,7 @@ class ReturnLoader:
 
     def _swap_batch(self, batch: list[_Staged]) -> None:
         con = self.con
-        worker_rows = self._staged_rows(batch)
+        self._staged_workers(batch, "incoming_workers")
         loaded = [self._loaded_outcome(staged) for staged in batch]
         con.execute("begin transaction")
         try:
@@ -336,10 +354,8 @@ class ReturnLoader:
                 "where h.old_la_code = k.old_la_code and h.collection_year = k.collection_year "
                 "and h.status = 'loaded'"
             )
-            if worker_rows:
-                staged_columns = relation_columns(con, "select * from read_parquet(?)", [worker_rows])
-                evolve_table(con, f"{SCHEMA}.workers", staged_columns)
-                con.execute("insert into raw_csww.workers by name select * from read_parquet(?)", [worker_rows])
+            evolve_table(con, f"{SCHEMA}.workers", relation_columns(con, "incoming_workers"))
+            con.execute("insert into raw_csww.workers by name select * from incoming_workers")
             con.execute("insert into raw_csww.la_level by name select * from incoming_la_level")
             con.execute("insert into raw_csww.returns by name select * from incoming_returns")
             outcomes.record_history(con, SCHEMA, loaded, run_id=self.run_id, at=self.loaded_at)
