@@ -23,7 +23,13 @@ import duckdb
 import pyarrow as pa
 
 from orchestration.lib import paths
-from orchestration.lib.checks.expectations import ExpectationOutcome, SuiteOutcome, Validator, columns_used
+from orchestration.lib.checks.expectations import (
+    ExpectationOutcome,
+    SuiteOutcome,
+    Validator,
+    columns_used,
+    merge_outcomes,
+)
 from orchestration.lib.load import outcomes, staged_checks, staging
 from orchestration.lib.load.outcomes import LOADED, QUARANTINED, SUPERSEDED, UNCHANGED, FileOutcome, LoadSummary
 from orchestration.lib.load.staging import Stamp
@@ -56,7 +62,7 @@ RETURNS_COLUMNS = {
 }
 # Worker rows written to the warehouse in one transaction: bounds memory at any volume. Each batch
 # holds whole returns, so every LA-year is replaced atomically.
-BATCH_ROWS = 200_000
+BATCH_ROWS = 100_000
 _YEAR = re.compile(r"^\d{4}$")
 _LEA = re.compile(r"^\d{3}$")
 
@@ -179,8 +185,6 @@ class ReturnLoader:
         self.progress = progress
         self.loaded_at = _now()
         self.summary = ReturnLoadSummary()
-        # Parsed, rule-abiding returns not yet in the warehouse, by LA-year.
-        self._pending: dict[tuple[str, int], _Staged] = {}
         self._staging = paths.warehouse_path().parent / f"staging_{run_id}"
 
     def load(self, files: list[ReturnFile], *, superseded: Iterable[ReturnFile] = ()) -> ReturnLoadSummary:
@@ -189,7 +193,7 @@ class ReturnLoader:
         ensure_tables(self.con)
         current = loaded_shas(self.con)
         self._record_superseded(superseded)
-        changed: list[tuple[ReturnFile, str]] = []
+        changed: dict[tuple[str, int], tuple[ReturnFile, str]] = {}  # one file per LA-year: the last given
         for file in files:
             sha = file_sha256(file.path)
             if current.get(file.partition) == sha:
@@ -197,22 +201,23 @@ class ReturnLoader:
             elif entry := outcomes.still_quarantined(SOURCE, sha, file.partition):
                 self.summary.outcomes.append(outcomes.still_quarantined_outcome(entry, file.path, sha))
             else:
-                changed.append((file, sha))
+                changed[file.partition] = (file, sha)
         private_dir(self._staging)
         if changed and not all(staged_checks.supports(suite) for suite in (WORKERS_SUITE, LA_LEVEL_SUITE)):
             self.validator.warm_up()
         try:
-            self._stage(changed)
-            self._validate_pending()
-            self._swap_in()
+            for batch in self._batches(self._staged(list(changed.values()))):
+                self._load_batch(batch)
         finally:
             shutil.rmtree(self._staging, ignore_errors=True)
+        self._merge_suite_outcomes()
         return self.summary
 
     # -- staging -----------------------------------------------------------------------------
 
-    def _stage(self, changed: list[tuple[ReturnFile, str]]) -> None:
-        """Parse every changed file into Parquet files of rows; quarantine those that break the rules."""
+    def _staged(self, changed: list[tuple[ReturnFile, str]]) -> Iterator[_Staged]:
+        """Parse the changed files into Parquet files of rows, in worker processes; yields each return
+        that keeps the rules as soon as its file is written, and quarantines the others."""
         stamps = [
             Stamp(file.old_la_code, file.year, outcomes.landing_name(file.path), sha, self.loaded_at)
             for file, sha in changed
@@ -220,18 +225,19 @@ class ReturnLoader:
         jobs = staging.plan([(file.path, stamp) for (file, _sha), stamp in zip(changed, stamps, strict=True)],
                             self.pseudonym_key, self._staging)  # fmt: skip
         files = iter(changed)
-        refused, done = [], 0
+        done = 0
         for job, parsed in zip(jobs, staging.parse_all(jobs), strict=True):
+            refused = []
             for outcome in parsed:
                 file, sha = next(files)
                 staged = _Staged(file, outcome, sha, job.parquet if outcome.ok and outcome.workers else None)
                 if outcome.ok:
-                    self._pending[file.partition] = staged
+                    yield staged
                 else:
                     refused.append(self._quarantine(staged, outcome.issues, final=True))
+            outcomes.record_history(self.con, SCHEMA, refused, run_id=self.run_id, at=self.loaded_at)
             done += len(parsed)
             self.progress(f"returns: {done}/{len(changed)} files parsed")
-        outcomes.record_history(self.con, SCHEMA, refused, run_id=self.run_id, at=self.loaded_at)
 
     def _staged_workers(self, staged: Iterable[_Staged], view: str) -> None:
         """A view of the staged worker rows of these returns (their Parquet files may hold others')."""
@@ -240,72 +246,132 @@ class ReturnLoader:
         if not files:
             rows = self.con.from_arrow(worker_schema().empty_table())
         else:
-            keys = pa.table(
-                {
-                    "old_la_code": [s.file.old_la_code for s in staged],
-                    "collection_year": pa.array([s.file.year for s in staged], pa.int32()),
-                    "file_sha256": [s.sha256 for s in staged],
-                }
-            )
             rows = self.con.read_parquet(files).join(
-                self.con.from_arrow(keys), "old_la_code, collection_year, file_sha256", how="semi"
+                self.con.from_arrow(_staged_keys(staged)), "old_la_code, collection_year, file_sha256", how="semi"
             )
         rows.create_view(view, replace=True)
 
-    # -- validation --------------------------------------------------------------------------
-
-    def _validate_pending(self) -> None:
-        """The raw tables' suites over every pending return at once, so checks across the load are exact."""
-        if not self._pending:
-            return
-        self._staged_workers(self._pending.values(), "pending_workers")
-        self.con.from_arrow(self._la_level_table(self._pending.values())).create_view("pending_la_level", replace=True)
-        outcome = self._check(WORKERS_SUITE, "pending_workers", ("old_la_code", "collection_year", "record_number"))
-        la_outcome = self._check(LA_LEVEL_SUITE, "pending_la_level", ("old_la_code", "collection_year"))
-        self.summary.suites.extend([outcome, la_outcome])
-        failing: dict[tuple[str, int], list[Issue]] = {}
-        # A table-level expectation names no file: every return is held back, and judged afresh next time.
-        table_level = False
-        for suite in (outcome, la_outcome):
-            for result in suite.blocking_failures:
-                for row in result.failing_rows or ():
-                    key = (str(row["old_la_code"]), int(row["collection_year"]))
-                    failing.setdefault(key, []).append(_suite_issue(self._pending[key].file, result, row))
-                if not result.failing_rows:
-                    table_level = True
-                    for key, staged_return in self._pending.items():
-                        failing.setdefault(key, []).append(_suite_issue(staged_return.file, result, {}))
-        refused = [
-            self._quarantine(self._pending.pop(key), issues, final=not table_level) for key, issues in failing.items()
-        ]
-        outcomes.record_history(self.con, SCHEMA, refused, run_id=self.run_id, at=self.loaded_at)
-
-    def _check(self, suite: str, relation: str, id_columns: tuple[str, ...]) -> SuiteOutcome:
-        """One suite over the columns it reads, copied once from the staged files into a temporary
-        table: one scan of a thousand files, not one per expectation."""
-        present = relation_columns(self.con, relation)
-        wanted = [f'"{c}"' for c in dict.fromkeys([*id_columns, *columns_used(suite)]) if c in present]
-        self.con.execute(f"create or replace temp table checked_rows as select {', '.join(wanted)} from {relation}")
-        try:
-            if staged_checks.supports(suite):
-                return staged_checks.validate(self.con, "checked_rows", suite, id_columns=id_columns)
-            # An expectation the SQL checks do not know: Great Expectations itself, on the same rows.
-            return self.validator.validate(self.con.table("checked_rows").df(), suite, id_columns=id_columns)
-        finally:
-            self.con.execute("drop table checked_rows")
-
-    def _batches(self) -> Iterator[list[_Staged]]:
-        """The pending returns in batches of about BATCH_ROWS worker rows (whole returns each)."""
+    @staticmethod
+    def _batches(staged: Iterable[_Staged]) -> Iterator[list[_Staged]]:
+        """Returns in batches of about BATCH_ROWS worker rows (whole returns each), each batch as soon
+        as it is parsed: the batch loads while the worker processes parse the next."""
         batch: list[_Staged] = []
         rows = 0
-        for staged in self._pending.values():
-            batch.append(staged)
-            rows += staged.outcome.workers
+        for one in staged:
+            batch.append(one)
+            rows += one.outcome.workers
             if rows >= BATCH_ROWS:
                 yield batch
                 batch, rows = [], 0
         if batch:
             yield batch
+
+    # -- into raw_csww: load, check, keep or drop ------------------------------------------------
+
+    def _merge_suite_outcomes(self) -> None:
+        """One outcome per suite for the whole load, from its batches."""
+        by_suite: dict[str, list[SuiteOutcome]] = {}
+        for suite in self.summary.suites:
+            by_suite.setdefault(suite.suite, []).append(suite)
+        self.summary.suites = [merge_outcomes(batches) for batches in by_suite.values()]
+
+    def _load_batch(self, batch: list[_Staged]) -> None:
+        """Load a batch of returns, check them, and keep or drop each, in one transaction.
+
+        The batch's rows go into raw_csww.workers beside the rows they are to replace, and the raw
+        tables' suites are evaluated over them there, with no copy; a return that fails is taken
+        out again and quarantined, and the others replace their LA-years. A batch commits whole or
+        not at all, so a run killed in between leaves every LA-year either as it was or fully
+        replaced; the next run loads whatever is still different.
+        """
+        con = self.con
+        self._staged_workers(batch, "incoming_workers")
+        con.execute("begin transaction")
+        try:
+            evolve_table(con, f"{SCHEMA}.workers", relation_columns(con, "incoming_workers"))
+            con.execute("insert into raw_csww.workers by name select * from incoming_workers")
+            refused = self._check_batch(batch)
+            kept = [staged for staged in batch if staged.file.partition not in refused]
+            self._replace(kept, refused.values())
+            loaded = [self._loaded_outcome(staged) for staged in kept]
+            outcomes.record_history(con, SCHEMA, [*refused.values(), *loaded], run_id=self.run_id, at=self.loaded_at)
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+        self.summary.outcomes.extend(loaded)
+
+    def _check_batch(self, batch: list[_Staged]) -> dict[tuple[str, int], FileOutcome]:
+        """The raw suites over the batch's new rows; quarantines the returns that fail, by LA-year."""
+        keys = self.con.from_arrow(_staged_keys(batch))
+        new_rows = self.con.table(f"{SCHEMA}.workers").filter(f"loaded_at = '{self.loaded_at.isoformat()}'")
+        new_rows.join(keys, "old_la_code, collection_year, file_sha256", how="semi").create_view(
+            "batch_workers", replace=True
+        )
+        self.con.from_arrow(self._la_level_table(batch)).create_view("batch_la_level", replace=True)
+        suites = [
+            self._check(WORKERS_SUITE, "batch_workers", ("old_la_code", "collection_year", "record_number")),
+            self._check(LA_LEVEL_SUITE, "batch_la_level", ("old_la_code", "collection_year")),
+        ]
+        self.summary.suites.extend(suites)
+        by_partition = {staged.file.partition: staged for staged in batch}
+        failing: dict[tuple[str, int], list[Issue]] = {}
+        # A table-level expectation names no file: every return is held back, and judged afresh next time.
+        table_level = False
+        for suite in suites:
+            for result in suite.blocking_failures:
+                for row in result.failing_rows or ():
+                    key = (str(row["old_la_code"]), int(row["collection_year"]))
+                    failing.setdefault(key, []).append(_suite_issue(by_partition[key].file, result, row))
+                if not result.failing_rows:
+                    table_level = True
+                    for key, staged in by_partition.items():
+                        failing.setdefault(key, []).append(_suite_issue(staged.file, result, {}))
+        return {
+            key: self._quarantine(by_partition[key], issues, final=not table_level) for key, issues in failing.items()
+        }
+
+    def _check(self, suite: str, relation: str, id_columns: tuple[str, ...]) -> SuiteOutcome:
+        if staged_checks.supports(suite):
+            return staged_checks.validate(self.con, relation, suite, id_columns=id_columns)
+        # An expectation the SQL checks do not know: Great Expectations itself, on the columns it reads.
+        present = relation_columns(self.con, relation)
+        wanted = [f'"{c}"' for c in dict.fromkeys([*id_columns, *columns_used(suite)]) if c in present]
+        frame = self.con.execute(f"select {', '.join(wanted)} from {relation}").df()
+        return self.validator.validate(frame, suite, id_columns=id_columns)
+
+    def _replace(self, kept: list[_Staged], refused: Iterable[FileOutcome]) -> None:
+        """Take the refused returns' rows out again; the kept ones replace their LA-years."""
+        con = self.con
+        con.register("refused_keys", _keys((*o.partition, o.sha256) for o in refused if o.partition))
+        con.register("kept_keys", _staged_keys(kept))
+        con.register("incoming_la_level", self._la_level_table(kept))
+        con.register("incoming_returns", self._returns_table(kept))
+        try:
+            con.execute(
+                "delete from raw_csww.workers t using refused_keys k where t.old_la_code = k.old_la_code "
+                "and t.collection_year = k.collection_year and t.file_sha256 = k.file_sha256 and t.loaded_at = ?",
+                [self.loaded_at],
+            )
+            con.execute(
+                "delete from raw_csww.workers t using kept_keys k where t.old_la_code = k.old_la_code "
+                "and t.collection_year = k.collection_year and t.file_sha256 <> k.file_sha256"
+            )
+            for table in ("la_level", "returns"):
+                con.execute(
+                    f"delete from raw_csww.{table} t using kept_keys k "
+                    "where t.old_la_code = k.old_la_code and t.collection_year = k.collection_year"
+                )
+            con.execute(
+                "update raw_csww.load_history h set status = 'superseded' from kept_keys k "
+                "where h.old_la_code = k.old_la_code and h.collection_year = k.collection_year "
+                "and h.status = 'loaded'"
+            )
+            con.execute("insert into raw_csww.la_level by name select * from incoming_la_level")
+            con.execute("insert into raw_csww.returns by name select * from incoming_returns")
+        finally:
+            for name in ("refused_keys", "kept_keys", "incoming_la_level", "incoming_returns"):
+                con.unregister(name)
 
     def _la_level_table(self, batch: Iterable[_Staged]) -> pa.Table:
         rows = [
@@ -320,53 +386,6 @@ class ReturnLoader:
             for staged in batch
         ]
         return pa.Table.from_pylist(rows, schema=la_level_schema())
-
-    # -- publish into raw_csww -----------------------------------------------------------------
-
-    def _swap_in(self) -> None:
-        """Replace each pending LA-year in the warehouse, one batch of returns per transaction.
-
-        A batch commits whole or not at all, so a run killed in between leaves every LA-year either
-        as it was or fully replaced; the next run loads whatever is still different.
-        """
-        for batch in self._batches():
-            self._swap_batch(batch)
-
-    def _swap_batch(self, batch: list[_Staged]) -> None:
-        con = self.con
-        self._staged_workers(batch, "incoming_workers")
-        loaded = [self._loaded_outcome(staged) for staged in batch]
-        con.execute("begin transaction")
-        try:
-            con.register("incoming_la_level", self._la_level_table(batch))
-            con.register("incoming_returns", self._returns_table(batch))
-            con.execute(
-                "create or replace temp table incoming_keys as "
-                "select distinct old_la_code, collection_year from incoming_returns"
-            )
-            for table in ("workers", "la_level", "returns"):
-                con.execute(
-                    f"delete from raw_csww.{table} t using incoming_keys k "
-                    "where t.old_la_code = k.old_la_code and t.collection_year = k.collection_year"
-                )
-            con.execute(
-                "update raw_csww.load_history h set status = 'superseded' from incoming_keys k "
-                "where h.old_la_code = k.old_la_code and h.collection_year = k.collection_year "
-                "and h.status = 'loaded'"
-            )
-            evolve_table(con, f"{SCHEMA}.workers", relation_columns(con, "incoming_workers"))
-            con.execute("insert into raw_csww.workers by name select * from incoming_workers")
-            con.execute("insert into raw_csww.la_level by name select * from incoming_la_level")
-            con.execute("insert into raw_csww.returns by name select * from incoming_returns")
-            outcomes.record_history(con, SCHEMA, loaded, run_id=self.run_id, at=self.loaded_at)
-            con.execute("commit")
-        except Exception:
-            con.execute("rollback")
-            raise
-        finally:
-            con.unregister("incoming_la_level")
-            con.unregister("incoming_returns")
-        self.summary.outcomes.extend(loaded)
 
     def _returns_table(self, batch: list[_Staged]) -> pa.Table:
         rows = []
@@ -437,6 +456,18 @@ class ReturnLoader:
         _write_report(outcome.report_path, staged.file, issues, staged.outcome)
         self.summary.outcomes.append(outcome)
         return outcome
+
+
+_KEYS_SCHEMA = pa.schema([("old_la_code", pa.string()), ("collection_year", pa.int32()), ("file_sha256", pa.string())])
+
+
+def _keys(files: Iterable[tuple[str, int, str]]) -> pa.Table:
+    """Which files' rows: (old_la_code, collection_year, file_sha256) each."""
+    return pa.Table.from_pylist([dict(zip(_KEYS_SCHEMA.names, key, strict=True)) for key in files], _KEYS_SCHEMA)
+
+
+def _staged_keys(staged: Iterable[_Staged]) -> pa.Table:
+    return _keys((s.file.old_la_code, s.file.year, s.sha256) for s in staged)
 
 
 _RETURNS_SCHEMA = pa.schema(

@@ -169,7 +169,7 @@ def validate(
 
     Failing rows carry `id_columns`; the first `file_columns` of them identify a file, and each
     file gets at most ROWS_PER_FILE failing rows named per expectation. The relation is scanned
-    once per expectation or twice when it fails: give a table, not a scan of many files.
+    once per expectation, and three times when it fails: give a table, not a scan of many files.
     """
     rows = con.execute(f"select count(*) from {relation}").fetchone()[0]
     outcome = SuiteOutcome(suite=suite_name, rows=int(rows))
@@ -221,21 +221,15 @@ def _evaluate(
     check = _ROW_CHECKS[kind](kwargs)
     ids = ", ".join(_column(c) for c in id_columns)
     files = ", ".join(_column(c) for c in id_columns[:file_columns])
-    con.execute(
-        f"create or replace temp table unexpected_rows as select {ids}, {check.shown} as shown from "
-        f"(select *, {check.unexpected} as is_unexpected from {relation} where {check.considered}) "
-        "where is_unexpected"
-    )
-    try:
-        unexpected = con.execute("select count(*) from unexpected_rows").fetchone()[0]
-        if not unexpected:
-            return _result(expectation, success=True)
-        examples = con.execute(f"select shown from unexpected_rows limit {EXAMPLES}").fetchall()
-        failing = con.execute(
-            f"select {ids} from unexpected_rows qualify row_number() over (partition by {files}) <= {ROWS_PER_FILE}"
-        ).fetchall()
-    finally:
-        con.execute("drop table unexpected_rows")
+    flagged = f"(select *, {check.unexpected} as is_unexpected from {relation} where {check.considered})"
+    unexpected = con.execute(f"select count(*) from {flagged} where is_unexpected").fetchone()[0]
+    if not unexpected:
+        return _result(expectation, success=True)
+    examples = con.execute(f"select {check.shown} from {flagged} where is_unexpected limit {EXAMPLES}").fetchall()
+    failing = con.execute(
+        f"select {ids} from {flagged} where is_unexpected "
+        f"qualify row_number() over (partition by {files}) <= {ROWS_PER_FILE}"
+    ).fetchall()
     mostly = kwargs.get("mostly", 1.0)
     if mostly < 1:
         considered = con.execute(f"select count(*) from {relation} where {check.considered}").fetchone()[0]
