@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from orchestration.lib import paths
 from orchestration.lib.private_files import make_tree_private, private_dir
@@ -92,6 +93,15 @@ def row_count(con: duckdb.DuckDBPyConnection, qualified_table: str) -> int:
 def relation_columns(con: duckdb.DuckDBPyConnection, relation: str, parameters: list | None = None) -> dict[str, str]:
     """Column name -> DuckDB type of a query or registered relation, in order."""
     return {row[0]: row[1] for row in con.execute(f"describe {relation}", parameters or []).fetchall()}
+
+
+def arrow_columns(con: duckdb.DuckDBPyConnection, schema: pa.Schema) -> dict[str, str]:
+    """Column name -> DuckDB type of an Arrow schema, as DuckDB would store it."""
+    con.register("empty_relation", schema.empty_table())
+    try:
+        return relation_columns(con, "empty_relation")
+    finally:
+        con.unregister("empty_relation")
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, qualified_table: str) -> dict[str, str]:

@@ -168,5 +168,5 @@ def test_load_history_from_before_the_shared_schema_is_kept_and_extended() -> No
 
     outcomes.ensure_history(con, "raw_csww")
 
-    assert list(warehouse.table_columns(con, "raw_csww.load_history")) == list(outcomes.HISTORY_COLUMNS)
+    assert list(warehouse.table_columns(con, "raw_csww.load_history")) == outcomes.HISTORY_SCHEMA.names
     assert con.execute("select row_count, run_id from raw_csww.load_history").fetchall() == [(212, "old run")]

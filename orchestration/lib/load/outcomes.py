@@ -38,7 +38,7 @@ import pyarrow as pa
 from orchestration.lib import paths
 from orchestration.lib.checks.expectations import SuiteOutcome
 from orchestration.lib.private_files import copy_private, private_dir, write_private_text
-from orchestration.lib.warehouse import evolve_table, rename_column
+from orchestration.lib.warehouse import arrow_columns, evolve_table, rename_column
 
 LOADED, UNCHANGED, QUARANTINED, SUPERSEDED = "loaded", "unchanged", "quarantined", "superseded"
 
@@ -85,25 +85,10 @@ def landing_name(path: Path) -> str:
 
 # -- load history --------------------------------------------------------------------------------
 
-HISTORY_COLUMNS = {
-    "old_la_code": "varchar",  # council returns only
-    "collection_year": "integer",  # council returns only
-    "source_file": "varchar",
-    "file_sha256": "varchar",
-    "file_bytes": "bigint",
-    "status": "varchar",
-    "row_count": "integer",
-    "error_count": "integer",
-    "warning_count": "integer",
-    "report_path": "varchar",
-    "message": "varchar",
-    "run_id": "varchar",
-    "loaded_at": "timestamptz",
-}
-_HISTORY_SCHEMA = pa.schema(
+HISTORY_SCHEMA = pa.schema(
     [
-        ("old_la_code", pa.string()),
-        ("collection_year", pa.int32()),
+        ("old_la_code", pa.string()),  # council returns only
+        ("collection_year", pa.int32()),  # council returns only
         ("source_file", pa.string()),
         ("file_sha256", pa.string()),
         ("file_bytes", pa.int64()),
@@ -123,7 +108,7 @@ def ensure_history(con: duckdb.DuckDBPyConnection, schema: str) -> None:
     table = f"{schema}.load_history"
     # Council-return history before the loaders shared one schema counted rows as `workers`.
     rename_column(con, table, "workers", "row_count")
-    evolve_table(con, table, HISTORY_COLUMNS)
+    evolve_table(con, table, arrow_columns(con, HISTORY_SCHEMA))
 
 
 def record_history(
@@ -155,7 +140,7 @@ def record_history(
     ]
     if not rows:
         return
-    con.register("incoming_history", pa.Table.from_pylist(rows, schema=_HISTORY_SCHEMA))
+    con.register("incoming_history", pa.Table.from_pylist(rows, schema=HISTORY_SCHEMA))
     try:
         con.execute(f"insert into {schema}.load_history by name select * from incoming_history")
     finally:

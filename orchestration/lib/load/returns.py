@@ -37,7 +37,7 @@ from orchestration.lib.private_files import private_dir, private_file, secure_pe
 from orchestration.lib.sources.csww import parser as csww_parser
 from orchestration.lib.sources.csww.issues import Issue, format_report_text, issue_counts, write_report_csv
 from orchestration.lib.sources.csww.parser import ParseOutcome
-from orchestration.lib.warehouse import ensure_schemas, evolve_table, file_sha256, relation_columns
+from orchestration.lib.warehouse import arrow_columns, ensure_schemas, evolve_table, file_sha256, relation_columns
 
 Progress = Callable[[str], None]
 
@@ -47,19 +47,23 @@ SCHEMA = "raw_csww"
 WORKERS_SUITE = "raw_csww__workers"
 LA_LEVEL_SUITE = "raw_csww__la_level"
 
-RETURNS_COLUMNS = {
-    "old_la_code": "varchar",
-    "collection_year": "integer",
-    "source_file": "varchar",
-    "file_sha256": "varchar",
-    "loaded_at": "timestamptz",
-    "header_collection": "varchar",
-    "header_reference_date": "date",
-    "header_software_code": "varchar",
-    "header_generated_at": "varchar",
-    "workers": "integer",
-    "warning_count": "integer",
-}
+RETURNS_SCHEMA = pa.unify_schemas(
+    [
+        staging.PROVENANCE,
+        pa.schema(
+            [
+                ("header_collection", pa.string()),
+                ("header_reference_date", pa.date32()),
+                ("header_software_code", pa.string()),
+                ("header_generated_at", pa.string()),
+                ("workers", pa.int32()),
+                ("warning_count", pa.int32()),
+            ]
+        ),
+    ]
+)
+"""raw_csww.returns: one row per LA-year loaded, with the file and the Header it came with."""
+
 # Worker rows written to the warehouse in one transaction: bounds memory at any volume. Each batch
 # holds whole returns, so every LA-year is replaced atomically.
 BATCH_ROWS = 100_000
@@ -123,21 +127,13 @@ def la_level_schema() -> pa.Schema:
     return pa.unify_schemas([staging.PROVENANCE, csww_parser.LA_LEVEL_SCHEMA])
 
 
-def _duckdb_columns(con: duckdb.DuckDBPyConnection, schema: pa.Schema) -> dict[str, str]:
-    con.register("empty_relation", schema.empty_table())
-    try:
-        return relation_columns(con, "empty_relation")
-    finally:
-        con.unregister("empty_relation")
-
-
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create the return tables, or add the columns a newer specification brings."""
     ensure_schemas(con)
     outcomes.ensure_history(con, SCHEMA)
-    evolve_table(con, f"{SCHEMA}.returns", RETURNS_COLUMNS)
-    evolve_table(con, f"{SCHEMA}.workers", _duckdb_columns(con, worker_schema()))
-    evolve_table(con, f"{SCHEMA}.la_level", _duckdb_columns(con, la_level_schema()))
+    evolve_table(con, f"{SCHEMA}.returns", arrow_columns(con, RETURNS_SCHEMA))
+    evolve_table(con, f"{SCHEMA}.workers", arrow_columns(con, worker_schema()))
+    evolve_table(con, f"{SCHEMA}.la_level", arrow_columns(con, la_level_schema()))
 
 
 def loaded_shas(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], str]:
@@ -406,7 +402,7 @@ class ReturnLoader:
                     "warning_count": _count(staged.outcome.issues, "warning"),
                 }
             )
-        return pa.Table.from_pylist(rows, schema=_RETURNS_SCHEMA)
+        return pa.Table.from_pylist(rows, schema=RETURNS_SCHEMA)
 
     def _loaded_outcome(self, staged: _Staged) -> FileOutcome:
         parsed = staged.outcome
@@ -468,23 +464,6 @@ def _keys(files: Iterable[tuple[str, int, str]]) -> pa.Table:
 
 def _staged_keys(staged: Iterable[_Staged]) -> pa.Table:
     return _keys((s.file.old_la_code, s.file.year, s.sha256) for s in staged)
-
-
-_RETURNS_SCHEMA = pa.schema(
-    [
-        ("old_la_code", pa.string()),
-        ("collection_year", pa.int32()),
-        ("source_file", pa.string()),
-        ("file_sha256", pa.string()),
-        ("loaded_at", pa.timestamp("us", tz="UTC")),
-        ("header_collection", pa.string()),
-        ("header_reference_date", pa.date32()),
-        ("header_software_code", pa.string()),
-        ("header_generated_at", pa.string()),
-        ("workers", pa.int32()),
-        ("warning_count", pa.int32()),
-    ]
-)
 
 
 def _write_report(folder: Path, file: ReturnFile, issues: list[Issue], parsed: ParseOutcome) -> None:
