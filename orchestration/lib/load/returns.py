@@ -214,12 +214,11 @@ class ReturnLoader:
     def _staged(self, changed: list[tuple[ReturnFile, str]]) -> Iterator[_Staged]:
         """Parse the changed files into Parquet files of rows, in worker processes; yields each return
         that keeps the rules as soon as its file is written, and quarantines the others."""
-        stamps = [
-            Stamp(file.old_la_code, file.year, outcomes.landing_name(file.path), sha, self.loaded_at)
+        returns = [
+            (file.path, Stamp(file.old_la_code, file.year, outcomes.landing_name(file.path), sha, self.loaded_at))
             for file, sha in changed
         ]
-        jobs = staging.plan([(file.path, stamp) for (file, _sha), stamp in zip(changed, stamps, strict=True)],
-                            self.pseudonym_key, self._staging)  # fmt: skip
+        jobs = staging.plan(returns, self.pseudonym_key, self._staging)
         files = iter(changed)
         done = 0
         for job, parsed in zip(jobs, staging.parse_all(jobs), strict=True):
