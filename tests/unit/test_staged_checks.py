@@ -138,11 +138,70 @@ def test_la_level_checks_agree_with_great_expectations(validator: Validator) -> 
     assert spoiled_kinds_all_fail(ours)
 
 
-def test_an_expectation_it_does_not_know_is_left_to_great_expectations(tmp_path, monkeypatch) -> None:
+def _suite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *expectations: dict[str, Any]) -> str:
     from orchestration.lib import paths
 
-    suite = {"name": "raw_x", "expectations": [{"type": "expect_column_values_to_be_dateutil_parseable",
-                                                "kwargs": {"column": "a"}, "meta": {"why": "example"}}]}  # fmt: skip
-    (tmp_path / "raw_x.json").write_text(json.dumps(suite))
+    for expectation in expectations:
+        expectation.setdefault("meta", {"why": "an example for this test"})
+        expectation.setdefault("severity", "critical")
+    (tmp_path / "raw_example.json").write_text(json.dumps({"name": "raw_example", "expectations": expectations}))
     monkeypatch.setattr(paths, "EXPECTATIONS_DIR", tmp_path)
-    assert not staged_checks.supports("raw_x")
+    return "raw_example"
+
+
+def test_mostly_bounds_and_aggregates_agree_with_great_expectations(
+    validator: Validator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suite = _suite(
+        tmp_path,
+        monkeypatch,
+        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "x", "max_value": 2, "mostly": 0.7}},
+        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "x", "max_value": 2, "mostly": 0.9}},
+        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "x", "min_value": 1, "strict_min": True}},
+        {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "code"}},
+        {"type": "expect_column_value_lengths_to_be_between", "kwargs": {"column": "code", "min_value": 2}},
+        {"type": "expect_column_mean_to_be_between", "kwargs": {"column": "x", "min_value": 1, "max_value": 2}},
+        {"type": "expect_column_max_to_be_between", "kwargs": {"column": "x", "max_value": 2}},
+        {"type": "expect_column_proportion_of_unique_values_to_be_between",
+         "kwargs": {"column": "code", "min_value": 0.9}},
+        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1, "max_value": 3}},
+    )  # fmt: skip
+    rows = pa.table(
+        {
+            "old_la_code": ["301"] * 5,
+            "collection_year": [2022] * 5,
+            "record_number": [1, 2, 3, 4, 5],
+            "x": [1.0, 2.0, 3.0, None, 1.5],
+            "code": ["AB", "AB", "C", None, "DE"],
+        }
+    )
+    ours, theirs = both_ways(validator, rows, suite, WORKER_IDS)
+    assert ours == theirs
+    assert [said[2] for said in ours].count(True) == 2, "3 of 4 values within bounds meets mostly 0.7; mean 1.875"
+
+
+def test_an_expectation_that_cannot_be_evaluated_says_so_and_the_rest_are_judged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suite = _suite(
+        tmp_path,
+        monkeypatch,
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "no_such_column"}},
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "x"}},
+    )
+    con = duckdb.connect()
+    con.register("rows", pa.table({"old_la_code": ["301"], "collection_year": [2022], "x": [None]}))
+
+    missing, x = staged_checks.validate(con, "rows", suite, id_columns=LA_IDS).results
+
+    assert not missing.success and "no_such_column" in missing.error
+    assert not x.success and x.error is None and x.unexpected_count == 1
+
+
+def test_an_expectation_it_does_not_know_is_left_to_great_expectations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suite = _suite(
+        tmp_path, monkeypatch, {"type": "expect_column_values_to_be_dateutil_parseable", "kwargs": {"column": "a"}}
+    )
+    assert not staged_checks.supports(suite)

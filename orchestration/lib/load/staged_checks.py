@@ -167,20 +167,52 @@ def validate(
 ) -> SuiteOutcome:
     """Evaluate a suite over a relation (table, view or registered frame) in `con`.
 
-    Failing rows carry `id_columns`; the first `file_columns` of them identify a file, and each
-    file gets at most ROWS_PER_FILE failing rows named per expectation. The relation is scanned
-    once per expectation, and three times when it fails: give a table, not a scan of many files.
+    One scan measures every expectation; only an expectation that fails is looked at again, for
+    its examples and failing rows. Failing rows carry `id_columns`; the first `file_columns` of them
+    identify a file, and each file gets at most ROWS_PER_FILE failing rows named per expectation.
     """
-    rows = con.execute(f"select count(*) from {relation}").fetchone()[0]
+    expectations = load_suite(suite_name)["expectations"]
+    try:
+        rows, measured = _measure(con, relation, expectations)
+    except duckdb.Error:
+        # One of them cannot be evaluated (a column the rows lack?): each alone, so the error names it.
+        rows = con.execute(f"select count(*) from {relation}").fetchone()[0]
+        measured = [None] * len(expectations)
     outcome = SuiteOutcome(suite=suite_name, rows=int(rows))
-    for expectation in load_suite(suite_name)["expectations"]:
+    for expectation, values in zip(expectations, measured, strict=True):
         try:
-            outcome.results.append(_evaluate(con, relation, expectation, id_columns, file_columns))
+            values = values or _measure(con, relation, [expectation])[1][0]
+            outcome.results.append(_judge(con, relation, expectation, values, id_columns, file_columns))
         except duckdb.Error as error:
             outcome.results.append(
                 _result(expectation, success=False, unexpected_count=1, error=str(error).splitlines()[0])
             )
     return outcome
+
+
+def _measure(
+    con: duckdb.DuckDBPyConnection, relation: str, expectations: list[dict[str, Any]]
+) -> tuple[int, list[tuple[Any, ...]]]:
+    """The row count, and per expectation its observed value, or its unexpected and considered rows."""
+    flags: list[str] = []
+    measures: list[list[str]] = []
+    for index, expectation in enumerate(expectations):
+        kind, kwargs = expectation["type"], expectation["kwargs"]
+        if kind in _AGGREGATES:
+            measures.append([_AGGREGATES[kind].format(c=_column(kwargs.get("column", "")))])
+            continue
+        check = _ROW_CHECKS[kind](kwargs)
+        # Window functions (uniqueness) cannot sit in an aggregate's filter: flag each row first.
+        flags += [f"({check.considered}) and ({check.unexpected}) as __unexpected_{index}"]
+        flags += [f"({check.considered}) as __considered_{index}"]
+        measures.append(
+            [f"count(*) filter (where __unexpected_{index})", f"count(*) filter (where __considered_{index})"]
+        )
+    flagged = f"(select *{''.join(', ' + flag for flag in flags)} from {relation})"
+    columns = ", ".join(["count(*)", *(m for group in measures for m in group)])
+    values = iter(con.execute(f"select {columns} from {flagged}").fetchone())
+    rows = next(values)
+    return rows, [tuple(next(values) for _ in group) for group in measures]
 
 
 def _result(
@@ -205,37 +237,37 @@ def _result(
     )
 
 
-def _evaluate(
+def _judge(
     con: duckdb.DuckDBPyConnection,
     relation: str,
     expectation: dict[str, Any],
+    measured: tuple[Any, ...],
     id_columns: tuple[str, ...],
     file_columns: int,
 ) -> ExpectationOutcome:
     kind, kwargs = expectation["type"], expectation["kwargs"]
     if kind in _AGGREGATES:
-        aggregate = _AGGREGATES[kind].format(c=_column(kwargs.get("column", "")))
-        observed = con.execute(f"select {aggregate} from {relation}").fetchone()[0]
-        success = _within(observed, kwargs)
+        success = _within(measured[0], kwargs)
         return _result(expectation, success=success, unexpected_count=0 if success else 1)
+    unexpected, considered = measured
+    if not unexpected:
+        return _result(expectation, success=True)
+    mostly = kwargs.get("mostly", 1.0)
+    success = mostly < 1 and (considered - unexpected) / considered >= mostly
     check = _ROW_CHECKS[kind](kwargs)
     ids = ", ".join(_column(c) for c in id_columns)
     files = ", ".join(_column(c) for c in id_columns[:file_columns])
     flagged = f"(select *, {check.unexpected} as is_unexpected from {relation} where {check.considered})"
-    unexpected = con.execute(f"select count(*) from {flagged} where is_unexpected").fetchone()[0]
-    if not unexpected:
-        return _result(expectation, success=True)
     examples = con.execute(f"select {check.shown} from {flagged} where is_unexpected limit {EXAMPLES}").fetchall()
-    failing = con.execute(
-        f"select {ids} from {flagged} where is_unexpected "
-        f"qualify row_number() over (partition by {files}) <= {ROWS_PER_FILE}"
-    ).fetchall()
-    mostly = kwargs.get("mostly", 1.0)
-    if mostly < 1:
-        considered = con.execute(f"select count(*) from {relation} where {check.considered}").fetchone()[0]
-        success = (considered - unexpected) / considered >= mostly
-    else:
-        success = False
+    # As the GE adapter does: rows are named only when they make the expectation fail.
+    failing = (
+        []
+        if success
+        else con.execute(
+            f"select {ids} from {flagged} where is_unexpected "
+            f"qualify row_number() over (partition by {files}) <= {ROWS_PER_FILE}"
+        ).fetchall()
+    )
     return _result(
         expectation,
         success=success,
