@@ -271,23 +271,21 @@ class ReturnLoader:
         self.summary.suites = [merge_outcomes(batches) for batches in by_suite.values()]
 
     def _load_batch(self, batch: list[_Staged]) -> None:
-        """Load a batch of returns, check them, and keep or drop each, in one transaction.
+        """Check a batch of returns, then load those that pass in one transaction.
 
-        The batch's rows go into raw_csww.workers beside the rows they are to replace, and the raw
-        tables' suites are evaluated over them there, with no copy; a return that fails is taken
-        out again and quarantined, and the others replace their LA-years. A batch commits whole or
+        The raw tables' suites are evaluated over the staged rows themselves (no copy); a return
+        that fails is quarantined and the others replace their LA-years. A batch commits whole or
         not at all, so a run killed in between leaves every LA-year either as it was or fully
         replaced; the next run loads whatever is still different.
         """
         con = self.con
-        self._staged_workers(batch, "incoming_workers")
+        refused = self._check_batch(batch)
+        kept = [staged for staged in batch if staged.file.partition not in refused]
+        self._staged_workers(kept, "incoming_workers")
         con.execute("begin transaction")
         try:
             evolve_table(con, f"{SCHEMA}.workers", relation_columns(con, "incoming_workers"))
-            con.execute("insert into raw_csww.workers by name select * from incoming_workers")
-            refused = self._check_batch(batch)
-            kept = [staged for staged in batch if staged.file.partition not in refused]
-            self._replace(kept, refused.values())
+            self._replace(kept)
             loaded = [self._loaded_outcome(staged) for staged in kept]
             outcomes.record_history(con, SCHEMA, [*refused.values(), *loaded], run_id=self.run_id, at=self.loaded_at)
             con.execute("commit")
@@ -297,12 +295,8 @@ class ReturnLoader:
         self.summary.outcomes.extend(loaded)
 
     def _check_batch(self, batch: list[_Staged]) -> dict[tuple[str, int], FileOutcome]:
-        """The raw suites over the batch's new rows; quarantines the returns that fail, by LA-year."""
-        keys = self.con.from_arrow(_staged_keys(batch))
-        new_rows = self.con.table(f"{SCHEMA}.workers").filter(f"loaded_at = '{self.loaded_at.isoformat()}'")
-        new_rows.join(keys, "old_la_code, collection_year, file_sha256", how="semi").create_view(
-            "batch_workers", replace=True
-        )
+        """The raw suites over the batch's staged rows; quarantines the returns that fail, by LA-year."""
+        self._staged_workers(batch, "batch_workers")
         self.con.from_arrow(self._la_level_table(batch)).create_view("batch_la_level", replace=True)
         suites = [
             self._check(WORKERS_SUITE, "batch_workers", ("old_la_code", "collection_year", "record_number")),
@@ -335,24 +329,14 @@ class ReturnLoader:
         frame = self.con.execute(f"select {', '.join(wanted)} from {relation}").df()
         return self.validator.validate(frame, suite, id_columns=id_columns)
 
-    def _replace(self, kept: list[_Staged], refused: Iterable[FileOutcome]) -> None:
-        """Take the refused returns' rows out again; the kept ones replace their LA-years."""
+    def _replace(self, kept: list[_Staged]) -> None:
+        """The kept returns replace their LA-years: worker rows, LA-level row and return row."""
         con = self.con
-        con.register("refused_keys", _keys((*o.partition, o.sha256) for o in refused if o.partition))
         con.register("kept_keys", _staged_keys(kept))
         con.register("incoming_la_level", self._la_level_table(kept))
         con.register("incoming_returns", self._returns_table(kept))
         try:
-            con.execute(
-                "delete from raw_csww.workers t using refused_keys k where t.old_la_code = k.old_la_code "
-                "and t.collection_year = k.collection_year and t.file_sha256 = k.file_sha256 and t.loaded_at = ?",
-                [self.loaded_at],
-            )
-            con.execute(
-                "delete from raw_csww.workers t using kept_keys k where t.old_la_code = k.old_la_code "
-                "and t.collection_year = k.collection_year and t.file_sha256 <> k.file_sha256"
-            )
-            for table in ("la_level", "returns"):
+            for table in ("workers", "la_level", "returns"):
                 con.execute(
                     f"delete from raw_csww.{table} t using kept_keys k "
                     "where t.old_la_code = k.old_la_code and t.collection_year = k.collection_year"
@@ -362,10 +346,11 @@ class ReturnLoader:
                 "where h.old_la_code = k.old_la_code and h.collection_year = k.collection_year "
                 "and h.status = 'loaded'"
             )
+            con.execute("insert into raw_csww.workers by name select * from incoming_workers")
             con.execute("insert into raw_csww.la_level by name select * from incoming_la_level")
             con.execute("insert into raw_csww.returns by name select * from incoming_returns")
         finally:
-            for name in ("refused_keys", "kept_keys", "incoming_la_level", "incoming_returns"):
+            for name in ("kept_keys", "incoming_la_level", "incoming_returns"):
                 con.unregister(name)
 
     def _la_level_table(self, batch: Iterable[_Staged]) -> pa.Table:
@@ -456,13 +441,10 @@ class ReturnLoader:
 _KEYS_SCHEMA = pa.schema([("old_la_code", pa.string()), ("collection_year", pa.int32()), ("file_sha256", pa.string())])
 
 
-def _keys(files: Iterable[tuple[str, int, str]]) -> pa.Table:
-    """Which files' rows: (old_la_code, collection_year, file_sha256) each."""
-    return pa.Table.from_pylist([dict(zip(_KEYS_SCHEMA.names, key, strict=True)) for key in files], _KEYS_SCHEMA)
-
-
 def _staged_keys(staged: Iterable[_Staged]) -> pa.Table:
-    return _keys((s.file.old_la_code, s.file.year, s.sha256) for s in staged)
+    """Which files' rows: (old_la_code, collection_year, file_sha256) each."""
+    keys = [(s.file.old_la_code, s.file.year, s.sha256) for s in staged]
+    return pa.Table.from_pylist([dict(zip(_KEYS_SCHEMA.names, key, strict=True)) for key in keys], _KEYS_SCHEMA)
 
 
 def _write_report(folder: Path, file: ReturnFile, issues: list[Issue], parsed: ParseOutcome) -> None:

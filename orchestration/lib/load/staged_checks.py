@@ -36,6 +36,11 @@ class _RowCheck:
     unexpected: str
     shown: str
 
+    @property
+    def windowed(self) -> bool:
+        """A check across rows (uniqueness), which cannot be measured in a streaming scan."""
+        return " over (" in self.unexpected
+
 
 def _column(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
@@ -193,26 +198,37 @@ def validate(
 def _measure(
     con: duckdb.DuckDBPyConnection, relation: str, expectations: list[dict[str, Any]]
 ) -> tuple[int, list[tuple[Any, ...]]]:
-    """The row count, and per expectation its observed value, or its unexpected and considered rows."""
-    flags: list[str] = []
-    measures: list[list[str]] = []
+    """The row count, and per expectation its observed value, or its unexpected and considered rows.
+
+    Every expectation without a window function is measured in one streaming scan; each
+    uniqueness check needs its own, reading only its key columns.
+    """
+    plain: list[tuple[int, list[str]]] = []
+    windowed: list[tuple[int, _RowCheck]] = []
     for index, expectation in enumerate(expectations):
         kind, kwargs = expectation["type"], expectation["kwargs"]
         if kind in _AGGREGATES:
-            measures.append([_AGGREGATES[kind].format(c=_column(kwargs.get("column", "")))])
+            plain.append((index, [_AGGREGATES[kind].format(c=_column(kwargs.get("column", "")))]))
             continue
         check = _ROW_CHECKS[kind](kwargs)
-        # Window functions (uniqueness) cannot sit in an aggregate's filter: flag each row first.
-        flags += [f"({check.considered}) and ({check.unexpected}) as __unexpected_{index}"]
-        flags += [f"({check.considered}) as __considered_{index}"]
-        measures.append(
-            [f"count(*) filter (where __unexpected_{index})", f"count(*) filter (where __considered_{index})"]
-        )
-    flagged = f"(select *{''.join(', ' + flag for flag in flags)} from {relation})"
-    columns = ", ".join(["count(*)", *(m for group in measures for m in group)])
-    values = iter(con.execute(f"select {columns} from {flagged}").fetchone())
+        if check.windowed:
+            windowed.append((index, check))
+        else:
+            unexpected = f"count(*) filter (where ({check.considered}) and ({check.unexpected}))"
+            plain.append((index, [unexpected, f"count(*) filter (where {check.considered})"]))
+    measured: list[tuple[Any, ...]] = [()] * len(expectations)
+    columns = ", ".join(["count(*)", *(m for _index, group in plain for m in group)])
+    values = iter(con.execute(f"select {columns} from {relation}").fetchone())
     rows = next(values)
-    return rows, [tuple(next(values) for _ in group) for group in measures]
+    for index, group in plain:
+        measured[index] = tuple(next(values) for _ in group)
+    for index, check in windowed:
+        # A window function cannot sit in an aggregate's filter: each row is flagged first.
+        flagged = f"select ({check.considered}) and ({check.unexpected}) as u, {check.considered} as c from {relation}"
+        measured[index] = con.execute(
+            f"select count(*) filter (where u), count(*) filter (where c) from ({flagged})"
+        ).fetchone()
+    return rows, measured
 
 
 def _result(
