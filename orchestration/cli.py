@@ -131,9 +131,9 @@ def _extract(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    import os
     import re
 
+    from orchestration.lib.private_files import write_private_bytes
     from orchestration.lib.sources.csww import report
     from orchestration.lib.sources.csww.validate import validate_file
 
@@ -154,12 +154,37 @@ def _validate(args: argparse.Namespace) -> int:
         sys.stdout.write(content.decode("utf-8"))
     else:
         # The council's copy names workers by SWE number: readable by its owner only.
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
+        write_private_bytes(out, content)
         print(result.verdict)
         print(out)
     return 0 if result.accepted else 1
+
+
+def _quarantine(args: argparse.Namespace) -> int:
+    from orchestration.lib.load import outcomes
+
+    try:
+        if args.action == "list":
+            found = outcomes.entries()
+            for entry in found:
+                print(f"{entry.folder}  {entry.describe()}")
+            print(f"{len(found)} kept; each is removed {outcomes.retention_days()} days after it was written.")
+            return 0
+        removed = outcomes.purge(older_than_days=args.older_than, dry_run=args.dry_run, progress=print)
+    except outcomes.RetentionError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    days = args.older_than if args.older_than is not None else outcomes.retention_days()
+    verb = "would be removed" if args.dry_run else "removed"
+    print(f"{len(removed)} entries older than {days} days {verb}.")
+    return 0
+
+
+def _days(text: str) -> int:
+    days = int(text)
+    if days < 0:
+        raise argparse.ArgumentTypeError("give a number of days, 0 or more")
+    return days
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -263,6 +288,18 @@ def build_parser() -> argparse.ArgumentParser:
     from portal.cli import add_commands as add_portal_commands
 
     add_portal_commands(commands)
+
+    quarantine = commands.add_parser(
+        "quarantine",
+        help="list or purge quarantined files and return reports (they hold personal data)",
+        description="Quarantined files (as sent, with their reports) and reports on returns that loaded with "
+        "warnings are kept for WORKFORCE_QUARANTINE_RETENTION_DAYS days (default 90) after they were first "
+        "written; every load removes what has expired, and `purge` does so now.",
+    )
+    quarantine.add_argument("action", choices=["list", "purge"])
+    quarantine.add_argument("--older-than", type=_days, metavar="DAYS", help="purge: this many days, not the setting")
+    quarantine.add_argument("--dry-run", action="store_true", help="purge: say what would be removed, remove nothing")
+    quarantine.set_defaults(handler=_quarantine)
     return parser
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestration.lib import alerts, paths
+from orchestration.lib.private_files import private_dir, write_private_text
 
 log = logging.getLogger("workforce")
 
@@ -241,9 +242,15 @@ def run_job(job_name: str = "full_rebuild", *, la_year: str | None = None) -> Ru
     started = time.monotonic()
     instance = dg.DagsterInstance.ephemeral()
     job = defs.resolve_job_def(job_name)
-    log_file = paths.data_dir() / "logs" / f"{job_name}_{time.strftime('%Y%m%dT%H%M%S')}.log"
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    log.info("run: %s started%s; full log in %s", job_name, f" for {la_year}" if la_year else "", log_file)
+    log_file = paths.logs_dir() / f"{job_name}_{time.strftime('%Y%m%dT%H%M%S')}.log"
+    private_dir(log_file.parent)
+    write_private_text(log_file, "")  # owner-only before anything is logged: logs can quote returns
+    log.info(
+        "run: %s started%s; full log in %s",
+        job_name,
+        f" for {la_year}" if la_year else "",
+        log_file,
+    )
     # dbt and the libraries print a great deal; it goes to the log file, progress to the terminal.
     with log_file.open("w", encoding="utf-8") as sink, redirect_stdout(sink), redirect_stderr(sink):
         result = job.execute_in_process(

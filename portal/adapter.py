@@ -24,6 +24,7 @@ from typing import Any
 import duckdb
 
 from orchestration.lib import landing, paths
+from orchestration.lib.load import outcomes
 from orchestration.lib.publish import packs, publication
 from orchestration.lib.publish.packs import suppression
 from orchestration.lib.publish.packs.content import dfe_symbols
@@ -182,15 +183,8 @@ def _published_returns(version: str) -> frozenset[tuple[str, int, str]]:
 
 
 def refused_by_warehouse(old_la_code: str, year: int, sha256: str) -> QuarantineEntry | None:
-    """The quarantine entry for this exact file, if the warehouse's own load refused it."""
-    return next(
-        (
-            q
-            for q in quarantined(old_la_code)
-            if q.year == year and q.sha256_prefix and sha256.startswith(q.sha256_prefix)
-        ),
-        None,
-    )
+    """The quarantine entry for this exact file in this LA-year, if the warehouse's own load refused it."""
+    return next((q for q in quarantined(old_la_code) if q.year == year and q.sha256 == sha256), None)
 
 
 # -- the published version (read-only) ----------------------------------------------------------
@@ -363,7 +357,7 @@ def dagster_runs(limit: int = 30) -> list[RunInfo]:
 
 def run_logs(limit: int = 30) -> list[Path]:
     """Logs of `workforce run` (the CLI and the portal's republishes), newest first."""
-    folder = paths.data_dir() / "logs"
+    folder = paths.logs_dir()
     if not folder.exists():
         return []
     return sorted(folder.glob("*.log"), key=lambda p: p.stat().st_mtime, reverse=True)[:limit]
@@ -375,33 +369,28 @@ class QuarantineEntry:
     year: int
     folder: Path
     quarantined_at: str
-    sha256_prefix: str
+    sha256: str
     report_text: str
 
 
 def quarantined(old_la_code: str | None = None) -> list[QuarantineEntry]:
     """Quarantined returns with their reports, newest first; one council's when `old_la_code` is given."""
-    root = paths.quarantine_dir()
-    if not root.exists():
-        return []
-    pattern = f"{old_la_code}/*/*" if old_la_code else "*/*/*"
     entries = []
-    for folder in root.glob(pattern):
-        report = folder / "report.txt"
-        if not folder.is_dir() or not report.exists() or not folder.parent.name.isdigit():
+    for entry in outcomes.quarantined_in(landing.RETURNS.name):
+        if entry.partition is None or old_la_code not in (None, entry.partition[0]):
             continue
-        stamp, _, sha = folder.name.partition("_")
+        report = entry.folder / "report.txt"
         entries.append(
             QuarantineEntry(
-                old_la_code=folder.parent.parent.name,
-                year=int(folder.parent.name),
-                folder=folder,
-                quarantined_at=stamp,
-                sha256_prefix=sha,
-                report_text=report.read_text(encoding="utf-8", errors="replace"),
+                old_la_code=entry.partition[0],
+                year=entry.partition[1],
+                folder=entry.folder,
+                quarantined_at=f"{entry.written_at:%Y-%m-%d %H:%M} UTC",
+                sha256=entry.folder.name,
+                report_text=report.read_text(encoding="utf-8", errors="replace") if report.is_file() else "",
             )
         )
-    return sorted(entries, key=lambda e: e.quarantined_at, reverse=True)
+    return entries
 
 
 def alert_settings() -> dict[str, str]:

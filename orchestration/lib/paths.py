@@ -67,6 +67,16 @@ def portal_dir() -> Path:
     return data_dir() / "portal"
 
 
+def return_reports_dir() -> Path:
+    """Reports on returns that loaded with warnings, one folder per file (by sha256)."""
+    return reports_dir() / "returns"
+
+
+def logs_dir() -> Path:
+    """Full logs of `workforce run`."""
+    return data_dir() / "logs"
+
+
 def dagster_home() -> Path:
     return Path(os.environ.get("DAGSTER_HOME", data_dir() / "dagster_home")).resolve()
 
@@ -74,3 +84,13 @@ def dagster_home() -> Path:
 def pseudonym_key_path() -> Path:
     """Local key file for SWENo pseudonyms, used when WORKFORCE_PSEUDONYM_KEY is not set."""
     return data_dir() / "secrets" / "pseudonym.key"
+
+
+def personal_data_dirs() -> tuple[Path, ...]:
+    """Folders that hold worker-level data or could: kept readable by their owner only.
+
+    The working warehouse (its raw and sensitive schemas, and the staged rows of a load beside it),
+    quarantined returns as sent, reports on returns and Data Docs (they quote values), logs, and
+    the pseudonym key. Published files are aggregates and stay readable by their readers.
+    """
+    return (warehouse_path().parent, quarantine_dir(), reports_dir(), logs_dir(), pseudonym_key_path().parent)

@@ -17,41 +17,9 @@ import pytest
 
 from orchestration.lib import paths, warehouse
 from orchestration.lib.checks.expectations import Validator
-from orchestration.lib.landing import RETURNS, decide
-from orchestration.lib.load.returns import LoadSummary, ReturnFile, ReturnLoader
-from synthetic import generate_returns
-from tests.conftest import TEST_PSEUDONYM_KEY
+from tests.integration.conftest import load_landing_zone as load
 
 SAMPLE = paths.PROJECT_ROOT / "tests" / "fixtures" / "returns" / "social_work_workforce_2022_sample.xml"
-
-
-@pytest.fixture(scope="module")
-def validator() -> Validator:
-    return Validator()
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Synthetic returns for Barking and Dagenham (301), 2022 and 2023, made once per module."""
-    out = tmp_path_factory.mktemp("generated")
-    generate_returns(out_dir=out, seed=7, years=[2022, 2023], la_codes=["301"])
-    return out
-
-
-@pytest.fixture
-def landing(workspace: Path, generated: Path) -> Path:
-    """A landing zone holding those returns (XML only: sidecars are the generator's business)."""
-    shutil.copytree(generated, paths.returns_dir(), dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.json"))
-    return paths.returns_dir()
-
-
-def load(validator: Validator, run_id: str = "test") -> LoadSummary:
-    """Load what the landing zone's door lets in, as the returns asset does."""
-    zone = decide()
-    files = [ReturnFile(d.path(zone.root), d.old_la_code, d.year) for d in zone.to_load(RETURNS)]
-    with warehouse.connect() as con:
-        loader = ReturnLoader(con, pseudonym_key=bytes.fromhex(TEST_PSEUDONYM_KEY), validator=validator, run_id=run_id)
-        return loader.load(files)
 
 
 def warehouse_state() -> dict[str, object]:
@@ -114,7 +82,7 @@ def test_a_resubmission_supersedes_and_history_keeps_both(landing: Path, validat
 
     summary = load(validator, run_id="resubmission")
 
-    statuses = {(o.file.year, o.file.path.name): o.status for o in summary.outcomes}
+    statuses = {(o.partition[1], o.path.name): o.status for o in summary.outcomes}
     assert statuses == {(2022, "csww_2022.xml"): "loaded", (2023, "csww_2023.xml"): "unchanged"}
     new_sha = warehouse_state()["returns"][0][2]
     assert new_sha != first_sha
@@ -199,7 +167,7 @@ def test_bad_input_is_quarantined_with_a_report_and_loses_nothing(
     summary = load(validator, run_id="bad")
 
     [outcome] = summary.with_status("quarantined")
-    assert outcome.file.partition == ("301", 2022)
+    assert outcome.partition == ("301", 2022)
     report_rows = list(csv.DictReader((outcome.report_path / "issues.csv").open(encoding="utf-8")))
     assert rule in {row["rule"] for row in report_rows}, report_rows[:3]
     message = next(row["message"] for row in report_rows if row["rule"] == rule)

@@ -17,12 +17,11 @@ from pathlib import Path
 import pytest
 
 from orchestration import cli
-from orchestration.lib import paths, warehouse
+from orchestration.lib import paths
 from orchestration.lib.checks.expectations import Validator
-from orchestration.lib.load.returns import ReturnLoader, discover_returns
 from orchestration.lib.sources.csww.validate import validate_file
 from synthetic import generate_returns
-from tests.conftest import TEST_PSEUDONYM_KEY
+from tests.integration.conftest import load_landing_zone
 
 FIXTURES = paths.PROJECT_ROOT / "tests" / "fixtures" / "returns"
 SAMPLE = FIXTURES / "social_work_workforce_2022_sample.xml"
@@ -130,10 +129,7 @@ def _load_2022(generated: Path) -> None:
     folder = paths.returns_dir() / "301" / "2022"
     folder.mkdir(parents=True)
     shutil.copy(generated / "301" / "2022" / "csww_2022.xml", folder)
-    found, _ = discover_returns(paths.returns_dir())
-    with warehouse.connect() as con:
-        loader = ReturnLoader(con, pseudonym_key=bytes.fromhex(TEST_PSEUDONYM_KEY), validator=Validator(), run_id="t")
-        [outcome] = loader.load(found).outcomes
+    [outcome] = load_landing_zone(Validator(), run_id="t").outcomes
     assert outcome.status == "loaded"
 
 

@@ -26,16 +26,10 @@ from pydantic import Field
 from orchestration.defs.ingest.partitions import COLLECTION_YEARS, RETURN_PARTITIONS, partition_key
 from orchestration.defs.validation import suite_check_result, validator_for_run
 from orchestration.lib import landing, paths, warehouse
+from orchestration.lib.load.outcomes import LOADED, QUARANTINED, UNCHANGED, FileOutcome, LoadSummary
 from orchestration.lib.load.pseudonym import load_key
 from orchestration.lib.load.published import PUBLISHED_SOURCES, PublishedSource, load_published
-from orchestration.lib.load.returns import (
-    LA_LEVEL_SUITE,
-    WORKERS_SUITE,
-    FileOutcome,
-    LoadSummary,
-    ReturnFile,
-    ReturnLoader,
-)
+from orchestration.lib.load.returns import LA_LEVEL_SUITE, WORKERS_SUITE, ReturnFile, ReturnLoader
 
 log = logging.getLogger("workforce")
 
@@ -43,7 +37,7 @@ RAW_GROUP = "raw"
 CSWW_RETURNS = dg.AssetKey(["raw", "csww_returns"])
 ACCEPTED_RETURNS = dg.AssetKey(["raw", "csww_accepted_returns"])
 RULES_CHECK = "return_rules"
-ACCEPTED = ("loaded", "unchanged")
+ACCEPTED = (LOADED, UNCHANGED)
 """Loader outcomes after which the warehouse holds the LA-year's latest file."""
 
 
@@ -103,17 +97,17 @@ def csww_returns(context: dg.AssetExecutionContext, config: ReturnsScope):
     _record_accepted(context, summary, door)
     yield dg.MaterializeResult(
         metadata={
-            "files_loaded": len(summary.with_status("loaded")),
-            "files_quarantined": len(summary.with_status("quarantined")),
-            "files_unchanged": len(summary.with_status("unchanged")),
-            "files_loaded_with_queries": sum(1 for o in summary.with_status("loaded") if o.queries),
+            "files_loaded": len(summary.with_status(LOADED)),
+            "files_quarantined": len(summary.with_status(QUARANTINED)),
+            "files_unchanged": len(summary.with_status(UNCHANGED)),
+            "files_loaded_with_queries": sum(1 for o in summary.with_status(LOADED) if o.queries),
             "files_refused": sum(d.action == landing.REFUSE for d in door),
             "files_ignored": sum(d.action == landing.IGNORE for d in door),
             "rows_loaded": summary.rows_loaded,
             "table_rows": worker_rows,
             "returns_in_warehouse": returns_loaded,
             "not_loaded": dg.MetadataValue.json(
-                [d.as_dict() for d in door] + [_quarantined(o) for o in summary.with_status("quarantined")]
+                [d.as_dict() for d in door] + [_quarantined(o) for o in summary.with_status(QUARANTINED)]
             ),
             "la_years": dg.MetadataValue.json(_la_year_outcomes(summary, door)),
         },
@@ -135,10 +129,10 @@ def _quarantine_reason(outcome: FileOutcome) -> str:
 
 def _quarantined(outcome: FileOutcome) -> dict[str, object]:
     return {
-        "file": _relative(outcome.file.path),
-        "decision": "quarantined",
+        "file": _relative(outcome.path),
+        "decision": QUARANTINED,
         "reason": _quarantine_reason(outcome),
-        "la_year": landing.la_year(*outcome.file.partition),
+        "la_year": landing.la_year(*outcome.partition),
     }
 
 
@@ -146,10 +140,10 @@ def _la_year_outcomes(summary: LoadSummary, door: list[landing.Decision]) -> dic
     """Per LA-year, what happened to its latest file: loaded, unchanged, quarantined or refused."""
     outcomes: dict[str, dict[str, object]] = {}
     for outcome in summary.outcomes:
-        outcomes[landing.la_year(*outcome.file.partition)] = {
+        outcomes[landing.la_year(*outcome.partition)] = {
             "status": outcome.status,
-            "files": [_relative(outcome.file.path)],
-            "reason": _quarantine_reason(outcome) if outcome.status == "quarantined" else "",
+            "files": [_relative(outcome.path)],
+            "reason": _quarantine_reason(outcome) if outcome.status == QUARANTINED else "",
         }
     for decision in door:
         if decision.action == landing.REFUSE and decision.la_year:
@@ -169,24 +163,24 @@ def _record_accepted(context: dg.AssetExecutionContext, summary: LoadSummary, do
     """
     if context.instance.is_ephemeral:
         return
-    years = {str(o.file.year) for o in summary.outcomes} | {str(d.year) for d in door if d.la_year}
+    years = {str(o.partition[1]) for o in summary.outcomes} | {str(d.year) for d in door if d.la_year}
     new_years = sorted(years - set(context.instance.get_dynamic_partitions(COLLECTION_YEARS.name)))
     if new_years:
         context.instance.add_dynamic_partitions(COLLECTION_YEARS.name, new_years)
     recorded = context.instance.get_materialized_partitions(ACCEPTED_RETURNS)
     for outcome in summary.outcomes:
-        key = partition_key(*outcome.file.partition)
-        if outcome.status == "loaded" or (outcome.status == "unchanged" and str(key) not in recorded):
-            metadata = {"file": _relative(outcome.file.path), "sha256": outcome.sha256}
-            if outcome.status == "loaded":
-                metadata |= {"workers": outcome.workers, "warnings": outcome.warnings}
+        key = partition_key(*outcome.partition)
+        if outcome.status == LOADED or (outcome.status == UNCHANGED and str(key) not in recorded):
+            metadata = {"file": _relative(outcome.path), "sha256": outcome.sha256}
+            if outcome.status == LOADED:
+                metadata |= {"workers": outcome.rows, "queries": outcome.queries}
             else:
                 metadata["note"] = "loaded by an earlier run; recorded here on first sight"
             context.log_event(dg.AssetMaterialization(ACCEPTED_RETURNS, partition=key, metadata=metadata))
 
 
 def _rules_check(summary: LoadSummary, door: list[landing.Decision]) -> dg.AssetCheckResult:
-    quarantined = [o for o in summary.with_status("quarantined") if not o.message.startswith("The loaded table")]
+    quarantined = [o for o in summary.with_status(QUARANTINED) if not o.message.startswith("The loaded table")]
     refused = [d for d in door if d.action == landing.REFUSE]
     return dg.AssetCheckResult(
         check_name=RULES_CHECK,
@@ -197,7 +191,7 @@ def _rules_check(summary: LoadSummary, door: list[landing.Decision]) -> dg.Asset
             "files_checked": len(summary.outcomes),
             "files_quarantined": len(quarantined),
             "files_refused": len(refused),
-            "quarantined": dg.MetadataValue.json({_relative(o.file.path): o.message for o in quarantined}),
+            "quarantined": dg.MetadataValue.json({_relative(o.path): o.message for o in quarantined}),
             "refused": dg.MetadataValue.json({d.relative: d.reason for d in refused}),
         },
     )
@@ -224,15 +218,15 @@ def _suite_checks(summary: LoadSummary, run_id: str):
 def _log_summary(summary: LoadSummary, door: list[landing.Decision]) -> None:
     log.info(
         "returns: %d loaded (%d worker-role rows), %d unchanged, %d quarantined, %d refused at the door",
-        len(summary.with_status("loaded")),
+        len(summary.with_status(LOADED)),
         summary.rows_loaded,
-        len(summary.with_status("unchanged")),
-        len(summary.with_status("quarantined")),
+        len(summary.with_status(UNCHANGED)),
+        len(summary.with_status(QUARANTINED)),
         sum(d.action == landing.REFUSE for d in door),
     )
-    for outcome in summary.with_status("quarantined"):
-        log.warning("quarantined %s: %s (report: %s)", outcome.file.path.name, outcome.message, outcome.report_path)
-    queried = [o for o in summary.with_status("loaded") if o.queries]
+    for outcome in summary.with_status(QUARANTINED):
+        log.warning("quarantined %s: %s (report: %s)", outcome.path.name, outcome.message, outcome.report_path)
+    queried = [o for o in summary.with_status(LOADED) if o.queries]
     if queried:
         log.warning(
             "returns: %d loaded with queries for their councils to check (%d queries; reports under %s)",
@@ -341,7 +335,7 @@ def build_published_file_asset(source: PublishedSource) -> dg.AssetsDefinition:
             )
             exists = warehouse.table_exists(con, source.schema, source.table)
             rows = warehouse.row_count(con, source.qualified_table) if exists else 0
-        quarantined = summary.with_status("quarantined")
+        quarantined = summary.with_status(QUARANTINED)
         refused = [d for d in door if d.action == landing.REFUSE]
         for outcome in quarantined:
             log.warning("quarantined %s: %s", outcome.path.name, outcome.message)
@@ -350,8 +344,8 @@ def build_published_file_asset(source: PublishedSource) -> dg.AssetsDefinition:
         yield dg.MaterializeResult(
             metadata={
                 "table_rows": rows,
-                "files_loaded": len(summary.with_status("loaded")),
-                "files_unchanged": len(summary.with_status("unchanged")),
+                "files_loaded": len(summary.with_status(LOADED)),
+                "files_unchanged": len(summary.with_status(UNCHANGED)),
                 "files_quarantined": len(quarantined),
                 "files_refused": len(refused),
                 "files_ignored": len(door) - len(refused),
@@ -360,7 +354,7 @@ def build_published_file_asset(source: PublishedSource) -> dg.AssetsDefinition:
                     + [
                         {
                             "file": _relative(o.path),
-                            "decision": "quarantined",
+                            "decision": QUARANTINED,
                             "reason": o.message,
                             "report": str(o.report_path) if o.report_path else None,
                         }

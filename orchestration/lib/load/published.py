@@ -3,24 +3,27 @@
 Each file is read through its column map, validated by its Great Expectations suite and only then
 replaces the rows that the same file put there before. A refused file is quarantined with a report;
 rows loaded earlier (from that file's previous version or from other files) stay as they were.
+A release that brings a new column (mapped in its column-map seed) adds it to the table; rows
+from earlier files read NULL there.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from orchestration.lib import paths
-from orchestration.lib.checks.expectations import SuiteOutcome, Validator
+from orchestration.lib.checks.expectations import Validator
+from orchestration.lib.load import outcomes
+from orchestration.lib.load.outcomes import LOADED, QUARANTINED, UNCHANGED, FileOutcome, LoadSummary
+from orchestration.lib.private_files import secure_personal_data, write_private_text
 from orchestration.lib.sources import dfe_release, ofsted
 from orchestration.lib.sources.published_csv import FileRejected
-from orchestration.lib.warehouse import ensure_schemas, file_sha256, table_exists
+from orchestration.lib.warehouse import ensure_schemas, evolve_table, file_sha256, relation_columns, table_exists
 
 Progress = Callable[[str], None]
 
@@ -61,34 +64,6 @@ OFSTED_INSPECTIONS = PublishedSource(
 PUBLISHED_SOURCES = (DFE_INDICATORS, OFSTED_INSPECTIONS)
 
 
-@dataclass
-class PublishedFileOutcome:
-    path: Path
-    status: str  # loaded | unchanged | quarantined
-    sha256: str
-    rows: int = 0
-    message: str = ""
-    report_path: Path | None = None
-
-
-@dataclass
-class PublishedLoadSummary:
-    source: PublishedSource
-    outcomes: list[PublishedFileOutcome] = field(default_factory=list)
-    suites: list[SuiteOutcome] = field(default_factory=list)
-
-    def with_status(self, status: str) -> list[PublishedFileOutcome]:
-        return [o for o in self.outcomes if o.status == status]
-
-
-def _history_ddl(schema: str) -> str:
-    return (
-        f"create table if not exists {schema}.load_history (source_file varchar, file_sha256 varchar, "
-        "status varchar, row_count integer, message varchar, report_path varchar, run_id varchar, "
-        "loaded_at timestamptz)"
-    )
-
-
 def _loaded_shas(con: duckdb.DuckDBPyConnection, source: PublishedSource) -> dict[str, str]:
     if not table_exists(con, source.schema, source.table):
         return {}
@@ -104,10 +79,12 @@ def load_published(
     validator: Validator,
     run_id: str,
     progress: Progress = lambda _: None,
-) -> PublishedLoadSummary:
+) -> LoadSummary:
+    secure_personal_data()
+    outcomes.purge(progress=progress)
     ensure_schemas(con)
-    con.execute(_history_ddl(source.schema))
-    summary = PublishedLoadSummary(source)
+    outcomes.ensure_history(con, source.schema)
+    summary = LoadSummary()
     loaded_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     current = _loaded_shas(con, source)
     if not files:
@@ -115,7 +92,12 @@ def load_published(
     for path in files:
         sha = file_sha256(path)
         if current.get(path.name) == sha:
-            summary.outcomes.append(PublishedFileOutcome(path, "unchanged", sha))
+            summary.outcomes.append(FileOutcome(path, UNCHANGED, sha))
+            continue
+        if entry := outcomes.still_quarantined(source.name, sha, None):
+            outcome = outcomes.still_quarantined_outcome(entry, path, sha)
+            summary.outcomes.append(outcome)
+            progress(f"{source.name}: {path.name} {outcome.message}")
             continue
         try:
             frame = source.reader(path)
@@ -128,56 +110,43 @@ def load_published(
             suite = validator.validate(frame, source.suite)
             summary.suites.append(suite)
             if suite.passed:
-                _replace_file_rows(con, source, frame, path.name)
-                outcome = PublishedFileOutcome(path, "loaded", sha, rows=len(frame))
+                if added := _replace_file_rows(con, source, frame, path.name):
+                    progress(f"{source.name}: new columns from {path.name}: {', '.join(added)}")
+                outcome = FileOutcome(path, LOADED, sha, rows=len(frame), message=LOADED)
             else:
                 reasons = "; ".join(r.describe() for r in suite.blocking_failures)
                 outcome = _quarantine(path, sha, f"{path.name} failed its checks: {reasons}", source, loaded_at)
         summary.outcomes.append(outcome)
-        con.execute(
-            f"insert into {source.schema}.load_history values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                path.name,
-                sha,
-                outcome.status,
-                outcome.rows,
-                outcome.message,
-                str(outcome.report_path) if outcome.report_path else None,
-                run_id,
-                loaded_at,
-            ],
-        )
+        outcomes.record_history(con, source.schema, [outcome], run_id=run_id, at=loaded_at)
         progress(f"{source.name}: {path.name} {outcome.status} ({outcome.rows} rows)")
     return summary
 
 
 def _replace_file_rows(
     con: duckdb.DuckDBPyConnection, source: PublishedSource, frame: pd.DataFrame, file_name: str
-) -> None:
+) -> list[str]:
+    """Replace the rows this file loaded before; returns the columns new in this release, now added."""
     con.register("incoming_file", frame)
     con.execute("begin transaction")
     try:
-        if table_exists(con, source.schema, source.table):
-            con.execute(f"delete from {source.qualified_table} where source_file = ?", [file_name])
-            con.execute(f"insert into {source.qualified_table} by name select * from incoming_file")
-        else:
-            con.execute(f"create table {source.qualified_table} as select * from incoming_file")
+        added = evolve_table(con, source.qualified_table, relation_columns(con, "incoming_file"))
+        con.execute(f"delete from {source.qualified_table} where source_file = ?", [file_name])
+        con.execute(f"insert into {source.qualified_table} by name select * from incoming_file")
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
     finally:
         con.unregister("incoming_file")
+    return added
 
 
-def _quarantine(
-    path: Path, sha: str, message: str, source: PublishedSource, loaded_at: dt.datetime
-) -> PublishedFileOutcome:
-    folder = paths.quarantine_dir() / source.name / f"{loaded_at:%Y%m%dT%H%M%SZ}_{sha[:12]}"
-    folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(path, folder / path.name)
-    (folder / "report.txt").write_text(
+def _quarantine(path: Path, sha: str, message: str, source: PublishedSource, loaded_at: dt.datetime) -> FileOutcome:
+    """Keep the refused file as sent with a short report; the caller records it in the history."""
+    outcome = FileOutcome(path, QUARANTINED, sha, errors=1, message=message)
+    outcome.report_path = outcomes.quarantine(outcome, source.name, final=True, at=loaded_at)
+    write_private_text(
+        outcome.report_path / "report.txt",
         f"{path.name} was not loaded.\n\n{message}\n\nRows loaded before from this or other files are unchanged.\n",
-        encoding="utf-8",
     )
-    return PublishedFileOutcome(path, "quarantined", sha, message=message, report_path=folder)
+    return outcome

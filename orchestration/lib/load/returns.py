@@ -1,96 +1,80 @@
 """Load council CSWW returns from the landing zone into the warehouse, one LA-year at a time.
 
-A file is parsed in a stream into a Parquet file of its rows in a staging folder, checked by the
-return rules and by the Great Expectations suites of the raw tables, and only then loaded into
-`raw_csww`, a batch of whole returns per transaction, each replacing its LA-year. A file that fails
-is quarantined with a report for the council and the warehouse keeps whatever it held for that
-LA-year before. Reloading the same bytes
-is a no-op; a resubmission (new bytes) supersedes the earlier file and the load history keeps both.
+A file is parsed in a stream into a Parquet file of its rows in a staging folder (staging.py),
+checked by the return rules and by the Great Expectations suites of the raw tables (evaluated by
+DuckDB over the staged rows, see staged_checks.py), and only then loaded into `raw_csww`, a batch
+of whole returns per transaction, each replacing its LA-year. A file that fails is quarantined
+with a report for the council and the warehouse keeps whatever it held for that LA-year before.
+Reloading the same bytes is a no-op, and so is meeting bytes already quarantined (see
+outcomes.py); a resubmission (new bytes) supersedes the earlier file and the load history keeps
+both. The raw tables take any column a new CSWW element brings (warehouse.evolve_table).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import shutil
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from orchestration.lib import paths
-from orchestration.lib.checks.expectations import SuiteOutcome, Validator, columns_used, merge_outcomes
-from orchestration.lib.load.pseudonym import Pseudonymiser
+from orchestration.lib import landing, paths
+from orchestration.lib.checks.expectations import (
+    ExpectationOutcome,
+    SuiteOutcome,
+    Validator,
+    columns_used,
+    merge_outcomes,
+)
+from orchestration.lib.load import outcomes, staged_checks, staging
+from orchestration.lib.load.outcomes import LOADED, QUARANTINED, SUPERSEDED, UNCHANGED, FileOutcome, LoadSummary
+from orchestration.lib.load.staging import Stamp
+from orchestration.lib.private_files import private_dir, secure_personal_data
 from orchestration.lib.sources.csww import continuity
+from orchestration.lib.sources.csww import parser as csww_parser
 from orchestration.lib.sources.csww.issues import Issue, severity_counts
-from orchestration.lib.sources.csww.parser import WORKER_SCHEMA, ParseOutcome, parse_return
+from orchestration.lib.sources.csww.parser import ParseOutcome
 from orchestration.lib.sources.csww.report import ValidationReport, write_report
-from orchestration.lib.warehouse import ensure_schemas, file_sha256
+from orchestration.lib.warehouse import (
+    arrow_columns,
+    ensure_schemas,
+    evolve_table,
+    file_sha256,
+    relation_columns,
+    rename_column,
+)
 
 Progress = Callable[[str], None]
 
+SOURCE = landing.RETURNS.name
+"""This source's name in the quarantine (data/quarantine/csww_returns/<sha256>/)."""
+SCHEMA = "raw_csww"
 WORKERS_SUITE = "raw_csww__workers"
 LA_LEVEL_SUITE = "raw_csww__la_level"
 
-# Provenance carried by every loaded row: which file, which bytes, when.
-PROVENANCE = pa.schema(
+RETURNS_SCHEMA = pa.unify_schemas(
     [
-        ("old_la_code", pa.string()),
-        ("collection_year", pa.int32()),
-        ("source_file", pa.string()),
-        ("file_sha256", pa.string()),
-        ("loaded_at", pa.timestamp("us", tz="UTC")),
+        staging.PROVENANCE,
+        pa.schema(
+            [
+                ("header_collection", pa.string()),
+                ("header_reference_date", pa.date32()),
+                ("header_software_code", pa.string()),
+                ("header_generated_at", pa.string()),
+                ("workers", pa.int32()),
+                ("query_count", pa.int32()),
+            ]
+        ),
     ]
 )
-LA_LEVEL_COLUMNS = {
-    "number_of_vacancies": "double",
-    "no_agency_fte": "double",
-    "no_agency_headcount": "integer",
-}
-LOAD_HISTORY_DDL = """
-create table if not exists raw_csww.load_history (
-    old_la_code varchar,
-    collection_year integer,
-    source_file varchar,
-    file_sha256 varchar,
-    file_bytes bigint,
-    status varchar,            -- loaded | quarantined | superseded
-    workers integer,
-    error_count integer,
-    query_count integer,
-    report_path varchar,
-    message varchar,
-    run_id varchar,
-    loaded_at timestamptz
-)
-"""
-RETURNS_DDL = """
-create table if not exists raw_csww.returns (
-    old_la_code varchar,
-    collection_year integer,
-    source_file varchar,
-    file_sha256 varchar,
-    loaded_at timestamptz,
-    header_collection varchar,
-    header_reference_date date,
-    header_software_code varchar,
-    header_generated_at varchar,
-    workers integer,
-    query_count integer
-)
-"""
-# Parsing is CPU-bound Python: two processes on two cores nearly halve a full load. A handful of
-# files (a resubmission) parse faster in process than worker processes take to start.
-PARSE_PROCESSES = 2
-PARALLEL_FROM_FILES = 8
-# Worker rows validated, and then written, together: bounds memory at any volume. Each batch holds
-# whole returns, so every per-return expectation is exact and every LA-year is replaced atomically.
-BATCH_ROWS = 200_000
+"""raw_csww.returns: one row per LA-year loaded, with the file and the Header it came with."""
+
+# Worker rows written to the warehouse in one transaction: bounds memory at any volume. Each batch
+# holds whole returns, so every LA-year is replaced atomically.
+BATCH_ROWS = 100_000
 
 
 @dataclass(frozen=True)
@@ -107,58 +91,25 @@ class ReturnFile:
         return (self.old_la_code, self.year)
 
 
-@dataclass
-class FileOutcome:
-    file: ReturnFile
-    status: str
-    sha256: str
-    workers: int = 0
-    errors: int = 0
-    queries: int = 0
-    report_path: Path | None = None
-    message: str = ""
+def worker_schema() -> pa.Schema:
+    """The columns of raw_csww.workers: provenance, then one per CSWWWorker element of any year."""
+    return pa.unify_schemas([staging.PROVENANCE, csww_parser.WORKER_SCHEMA])
 
 
-@dataclass
-class LoadSummary:
-    outcomes: list[FileOutcome] = field(default_factory=list)
-    suites: list[SuiteOutcome] = field(default_factory=list)
-
-    def with_status(self, status: str) -> list[FileOutcome]:
-        return [o for o in self.outcomes if o.status == status]
-
-    @property
-    def rows_loaded(self) -> int:
-        return sum(o.workers for o in self.with_status("loaded"))
+def la_level_schema() -> pa.Schema:
+    """The columns of raw_csww.la_level: provenance, then one per LA-level element of any year."""
+    return pa.unify_schemas([staging.PROVENANCE, csww_parser.LA_LEVEL_SCHEMA])
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the return tables, or add the columns a newer specification brings."""
     ensure_schemas(con)
-    con.execute(LOAD_HISTORY_DDL)
-    con.execute(RETURNS_DDL)
-    _rename_warning_counts(con)
-    empty = _with_provenance(WORKER_SCHEMA.empty_table(), _Stamp("000", 0, "", "", _now()))
-    con.register("empty_workers", empty)
-    con.execute("create table if not exists raw_csww.workers as select * from empty_workers limit 0")
-    con.unregister("empty_workers")
-    la_columns = ", ".join(f"{name} {kind}" for name, kind in LA_LEVEL_COLUMNS.items())
-    con.execute(
-        "create table if not exists raw_csww.la_level (old_la_code varchar, collection_year integer, "
-        f"source_file varchar, file_sha256 varchar, loaded_at timestamptz, {la_columns}, "
-        "pay_flags map(varchar, varchar))"
-    )
-
-
-def _rename_warning_counts(con: duckdb.DuckDBPyConnection) -> None:
-    """Warehouses made before the return's queries took DfE's name count them in warning_count."""
-    for table in ("load_history", "returns"):
-        old = con.execute(
-            "select count(*) from information_schema.columns "
-            "where table_schema = 'raw_csww' and table_name = ? and column_name = 'warning_count'",
-            [table],
-        ).fetchone()[0]
-        if old:
-            con.execute(f"alter table raw_csww.{table} rename column warning_count to query_count")
+    outcomes.ensure_history(con, SCHEMA)
+    # Returns loaded before the return's findings took DfE's names counted queries as warnings.
+    rename_column(con, f"{SCHEMA}.returns", "warning_count", "query_count")
+    evolve_table(con, f"{SCHEMA}.returns", arrow_columns(con, RETURNS_SCHEMA))
+    evolve_table(con, f"{SCHEMA}.workers", arrow_columns(con, worker_schema()))
+    evolve_table(con, f"{SCHEMA}.la_level", arrow_columns(con, la_level_schema()))
 
 
 def loaded_shas(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], str]:
@@ -166,38 +117,8 @@ def loaded_shas(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], str]:
     return {(la, int(year)): sha for la, year, sha in rows}
 
 
-@dataclass(frozen=True)
-class _Stamp:
-    old_la_code: str
-    year: int
-    source_file: str
-    sha256: str
-    loaded_at: dt.datetime
-
-
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
-
-
-def _with_provenance(batch: pa.Table, stamp: _Stamp) -> pa.Table:
-    n = batch.num_rows
-    columns = [
-        pa.array([stamp.old_la_code] * n, pa.string()),
-        pa.array([stamp.year] * n, pa.int32()),
-        pa.array([stamp.source_file] * n, pa.string()),
-        pa.array([stamp.sha256] * n, pa.string()),
-        pa.array([stamp.loaded_at] * n, pa.timestamp("us", tz="UTC")),
-    ]
-    return pa.Table.from_arrays(columns + batch.columns, schema=pa.unify_schemas([PROVENANCE, batch.schema]))
-
-
-@dataclass(frozen=True)
-class _ParseJob:
-    file: ReturnFile
-    sha256: str
-    stamp: _Stamp
-    pseudonym_key: bytes
-    parquet: Path
 
 
 @dataclass(frozen=True)
@@ -208,44 +129,6 @@ class _Staged:
     outcome: ParseOutcome
     sha256: str
     rows: Path | None
-
-
-def _parse_to_parquet(job: _ParseJob) -> _Staged:
-    """Parse one return (in a worker process) into a Parquet file of its rows, batch by batch."""
-    writer: pq.ParquetWriter | None = None
-
-    def write(batch: pa.Table) -> None:
-        nonlocal writer
-        table = _with_provenance(batch, job.stamp)
-        if writer is None:
-            writer = pq.ParquetWriter(job.parquet, table.schema)
-        writer.write_table(table)
-
-    try:
-        outcome = parse_return(
-            job.file.path,
-            expected_old_la_code=job.file.old_la_code,
-            expected_year=job.file.year,
-            pseudonymise=Pseudonymiser(job.pseudonym_key),
-            on_batch=write,
-        )
-    finally:
-        if writer is not None:
-            writer.close()
-    if not outcome.ok:
-        job.parquet.unlink(missing_ok=True)
-    rows = job.parquet if writer is not None and outcome.ok else None
-    return _Staged(job.file, outcome, job.sha256, rows)
-
-
-def _parse_all(jobs: list[_ParseJob]) -> Iterator[_Staged]:
-    if len(jobs) < PARALLEL_FROM_FILES:
-        yield from map(_parse_to_parquet, jobs)
-        return
-    # spawn, not fork: the parent holds a DuckDB connection and Dagster's threads.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=PARSE_PROCESSES, mp_context=context) as pool:
-        yield from pool.map(_parse_to_parquet, jobs, chunksize=4)
 
 
 class ReturnLoader:
@@ -267,267 +150,277 @@ class ReturnLoader:
         self.progress = progress
         self.loaded_at = _now()
         self.summary = LoadSummary()
-        # Parsed, rule-abiding returns not yet in the warehouse: LA-year -> (file, parse, sha256, rows).
-        self._pending: dict[tuple[str, int], _Staged] = {}
         self._staging = paths.warehouse_path().parent / f"staging_{run_id}"
 
-    def load(self, files: list[ReturnFile], *, superseded: Iterable[ReturnFile] = ()) -> LoadSummary:
+    def load(self, files: list[ReturnFile]) -> LoadSummary:
+        secure_personal_data()
+        outcomes.purge(progress=self.progress)
         ensure_tables(self.con)
         current = loaded_shas(self.con)
-        for file in superseded:
-            self._record_superseded(file)
-        jobs = []
+        changed: dict[tuple[str, int], tuple[ReturnFile, str]] = {}  # one file per LA-year: the last given
         for file in files:
             sha = file_sha256(file.path)
             if current.get(file.partition) == sha:
-                self.summary.outcomes.append(FileOutcome(file, "unchanged", sha))
+                self.summary.outcomes.append(FileOutcome(file.path, UNCHANGED, sha, partition=file.partition))
+            elif entry := outcomes.still_quarantined(SOURCE, sha, file.partition):
+                self.summary.outcomes.append(outcomes.still_quarantined_outcome(entry, file.path, sha))
             else:
-                jobs.append(self._job(file, sha, len(jobs)))
-        self._staging.mkdir(parents=True, exist_ok=True)
-        if jobs:
+                changed[file.partition] = (file, sha)
+        private_dir(self._staging)
+        if changed and not all(staged_checks.supports(suite) for suite in (WORKERS_SUITE, LA_LEVEL_SUITE)):
             self.validator.warm_up()
         try:
-            self._stage(jobs)
-            self._validate_pending()
-            self._query_continuity()
-            self._swap_in()
+            # In LA-year order: a council's earlier year is loaded in an earlier batch or staged in the
+            # same one, so its continuity queries see it.
+            for batch in self._batches(self._staged(sorted(changed.values(), key=lambda c: c[0].partition))):
+                self._load_batch(batch)
         finally:
             shutil.rmtree(self._staging, ignore_errors=True)
+        self._merge_suite_outcomes()
         return self.summary
 
     # -- staging -----------------------------------------------------------------------------
 
-    def _job(self, file: ReturnFile, sha: str, index: int) -> _ParseJob:
-        source = str(file.path.relative_to(paths.raw_dir()))
-        stamp = _Stamp(file.old_la_code, file.year, source, sha, self.loaded_at)
-        return _ParseJob(file, sha, stamp, self.pseudonym_key, self._staging / f"{index:06d}.parquet")
+    def _staged(self, changed: list[tuple[ReturnFile, str]]) -> Iterator[_Staged]:
+        """Parse the changed files into Parquet files of rows, in worker processes; yields each return
+        that keeps the rules as soon as its file is written, and quarantines the others."""
+        returns = [
+            (file.path, Stamp(file.old_la_code, file.year, outcomes.landing_name(file.path), sha, self.loaded_at))
+            for file, sha in changed
+        ]
+        jobs = staging.plan(returns, self.pseudonym_key, self._staging)
+        files = iter(changed)
+        done = 0
+        for job, parsed in zip(jobs, staging.parse_all(jobs), strict=True):
+            refused = []
+            for outcome in parsed:
+                file, sha = next(files)
+                staged = _Staged(file, outcome, sha, job.parquet if outcome.ok and outcome.workers else None)
+                if outcome.ok:
+                    yield staged
+                else:
+                    refused.append(self._quarantine(staged, outcome.issues, final=True))
+            outcomes.record_history(self.con, SCHEMA, refused, run_id=self.run_id, at=self.loaded_at)
+            done += len(parsed)
+            self.progress(f"returns: {done}/{len(changed)} files parsed")
 
-    def _stage(self, jobs: list[_ParseJob]) -> None:
-        """Parse every changed file into its own Parquet file; quarantine those that break the rules."""
-        for index, staged in enumerate(_parse_all(jobs), start=1):
-            if staged.outcome.ok:
-                self._pending[staged.file.partition] = staged
-            else:
-                self._quarantine(staged.file, staged.sha256, staged.outcome.issues, staged.outcome)
-            if index % 100 == 0 or index == len(jobs):
-                self.progress(f"returns: {index}/{len(jobs)} files parsed")
-
-    def _staged_rows(self, staged: Iterable[_Staged]) -> list[str]:
-        return [str(s.rows) for s in staged if s.rows is not None]
-
-    # -- validation --------------------------------------------------------------------------
-
-    def _validate_pending(self) -> None:
-        if not self._pending:
-            return
-        outcome = merge_outcomes(
-            self.validator.validate(
-                chunk, WORKERS_SUITE, id_columns=("old_la_code", "collection_year", "record_number")
+    def _staged_workers(self, staged: Iterable[_Staged], view: str) -> None:
+        """A view of the staged worker rows of these returns (their Parquet files may hold others')."""
+        staged = list(staged)
+        files = sorted({str(s.rows) for s in staged if s.rows is not None})
+        if not files:
+            rows = self.con.from_arrow(worker_schema().empty_table())
+        else:
+            rows = self.con.read_parquet(files).join(
+                self.con.from_arrow(_staged_keys(staged)), "old_la_code, collection_year, file_sha256", how="semi"
             )
-            for chunk in self._pending_worker_chunks()
-        )
-        la_level = self._la_level_frame(self._pending.values())
-        la_outcome = self.validator.validate(la_level, LA_LEVEL_SUITE, id_columns=("old_la_code", "collection_year"))
-        self.summary.suites.extend([outcome, la_outcome])
-        failing: dict[tuple[str, int], list[Issue]] = {}
-        for suite in (outcome, la_outcome):
-            for result in suite.blocking_failures:
-                for row in result.failing_rows or ():
-                    key = (str(row["old_la_code"]), int(row["collection_year"]))
-                    failing.setdefault(key, []).append(_suite_issue(self._pending[key].file, result, row))
-                if not result.failing_rows:
-                    # A table-level expectation failed: no single file to blame, so hold back all.
-                    for key, staged in self._pending.items():
-                        failing.setdefault(key, []).append(_suite_issue(staged.file, result, {}))
-        for key, issues in failing.items():
-            staged = self._pending.pop(key)
-            self._quarantine(staged.file, staged.sha256, issues, staged.outcome)
+        rows.create_view(view, replace=True)
 
-    def _query_continuity(self) -> None:
-        """Year-on-year continuity queries (csww/continuity.py) on every return about to be loaded."""
-        staged = {key: s for key, s in self._pending.items() if s.rows is not None}
-        if not staged:
-            return
-        files = {key: s.file.path.name for key, s in staged.items()}
-        found = continuity.compare_with_previous(self.con, [s.rows for s in staged.values()], files=files)
-        for key, result in found.items():
-            staged[key].outcome.issues.extend(result.issues)
-            staged[key].outcome.notes.extend(result.notes)
-
-    def _batches(self) -> Iterator[list[_Staged]]:
-        """The pending returns in batches of about BATCH_ROWS worker rows (whole returns each)."""
+    @staticmethod
+    def _batches(staged: Iterable[_Staged]) -> Iterator[list[_Staged]]:
+        """Returns in batches of about BATCH_ROWS worker rows (whole returns each), each batch as soon
+        as it is parsed: the batch loads while the worker processes parse the next."""
         batch: list[_Staged] = []
         rows = 0
-        for staged in self._pending.values():
-            batch.append(staged)
-            rows += staged.outcome.workers
+        for one in staged:
+            batch.append(one)
+            rows += one.outcome.workers
             if rows >= BATCH_ROWS:
                 yield batch
                 batch, rows = [], 0
         if batch:
             yield batch
 
-    def _pending_worker_chunks(self) -> Iterator[pd.DataFrame]:
-        """Staged worker rows, a batch at a time, with only the columns the suite reads: the list
-        columns would cost seconds and gigabytes in pandas."""
-        wanted = [*columns_used(WORKERS_SUITE), "old_la_code", "collection_year", "record_number"]
-        columns = ", ".join(dict.fromkeys(wanted))
-        for batch in self._batches():
-            if rows := self._staged_rows(batch):
-                yield self.con.execute(f"select {columns} from read_parquet(?)", [rows]).df()
+    # -- into raw_csww: load, check, keep or drop ------------------------------------------------
 
-    def _la_level_frame(self, batch: Iterable[_Staged]) -> pd.DataFrame:
-        rows = []
-        for staged in batch:
-            old_la_code, year = staged.file.partition
-            la_level = staged.outcome.la_level
-            values = {name: la_level.get(name) for name in LA_LEVEL_COLUMNS}
-            pay = {k: str(v) for k, v in la_level.items() if k not in LA_LEVEL_COLUMNS and v is not None}
-            rows.append(
-                {
-                    "old_la_code": old_la_code,
-                    "collection_year": year,
-                    "source_file": str(staged.file.path.relative_to(paths.raw_dir())),
-                    "file_sha256": staged.sha256,
-                    "loaded_at": self.loaded_at,
-                    **values,
-                    "pay_flags": pay,
-                }
-            )
-        return pd.DataFrame(rows)
+    def _merge_suite_outcomes(self) -> None:
+        """One outcome per suite for the whole load, from its batches."""
+        by_suite: dict[str, list[SuiteOutcome]] = {}
+        for suite in self.summary.suites:
+            by_suite.setdefault(suite.suite, []).append(suite)
+        self.summary.suites = [merge_outcomes(batches) for batches in by_suite.values()]
 
-    # -- publish into raw_csww -----------------------------------------------------------------
+    def _load_batch(self, batch: list[_Staged]) -> None:
+        """Check a batch of returns, then load those that pass in one transaction.
 
-    def _swap_in(self) -> None:
-        """Replace each pending LA-year in the warehouse, one batch of returns per transaction.
-
-        A batch commits whole or not at all, so a run killed in between leaves every LA-year either
-        as it was or fully replaced; the next run loads whatever is still different.
+        The raw tables' suites are evaluated over the staged rows themselves (no copy); a return
+        that fails is quarantined and the others replace their LA-years. A batch commits whole or
+        not at all, so a run killed in between leaves every LA-year either as it was or fully
+        replaced; the next run loads whatever is still different.
         """
-        for batch in self._batches():
-            self._swap_batch(batch)
-
-    def _swap_batch(self, batch: list[_Staged]) -> None:
         con = self.con
+        refused = self._check_batch(batch)
+        kept = [staged for staged in batch if staged.file.partition not in refused]
+        self._staged_workers(kept, "incoming_workers")
+        self._query_continuity(kept)
         con.execute("begin transaction")
         try:
-            la_level = self._la_level_frame(batch)
-            con.register("incoming_la_level", la_level)
-            con.execute(
-                "create or replace temp table incoming_keys as "
-                "select distinct old_la_code, collection_year from incoming_la_level"
-            )
-            for table in ("workers", "la_level", "returns"):
-                con.execute(
-                    f"delete from raw_csww.{table} t using incoming_keys k "
-                    "where t.old_la_code = k.old_la_code and t.collection_year = k.collection_year"
-                )
-            con.execute(
-                "update raw_csww.load_history h set status = 'superseded' from incoming_keys k "
-                "where h.old_la_code = k.old_la_code and h.collection_year = k.collection_year "
-                "and h.status = 'loaded'"
-            )
-            if worker_rows := self._staged_rows(batch):
-                con.execute("insert into raw_csww.workers by name select * from read_parquet(?)", [worker_rows])
-            con.execute("insert into raw_csww.la_level by name select * from incoming_la_level")
-            con.unregister("incoming_la_level")
-            for staged in batch:
-                self._record_loaded(staged.file, staged.outcome, staged.sha256)
+            evolve_table(con, f"{SCHEMA}.workers", relation_columns(con, "incoming_workers"))
+            self._replace(kept)
+            loaded = [self._loaded_outcome(staged) for staged in kept]
+            outcomes.record_history(con, SCHEMA, [*refused.values(), *loaded], run_id=self.run_id, at=self.loaded_at)
             con.execute("commit")
         except Exception:
             con.execute("rollback")
             raise
+        self.summary.outcomes.extend(loaded)
 
-    def _record_loaded(self, file: ReturnFile, parsed: ParseOutcome, sha: str) -> None:
-        header = parsed.header
-        queries = _count(parsed.issues, "query")
-        source = str(file.path.relative_to(paths.raw_dir()))
-        self.con.execute(
-            "insert into raw_csww.returns values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                file.old_la_code,
-                file.year,
-                source,
-                sha,
-                self.loaded_at,
-                header.collection if header else None,
-                header.reference_date if header else None,
-                header.software_code if header else None,
-                str(header.generated_at) if header and header.generated_at else None,
-                parsed.workers,
-                queries,
-            ],
+    def _check_batch(self, batch: list[_Staged]) -> dict[tuple[str, int], FileOutcome]:
+        """The raw suites over the batch's staged rows; quarantines the returns that fail, by LA-year."""
+        self._staged_workers(batch, "batch_workers")
+        self.con.from_arrow(self._la_level_table(batch)).create_view("batch_la_level", replace=True)
+        suites = [
+            self._check(WORKERS_SUITE, "batch_workers", ("old_la_code", "collection_year", "record_number")),
+            self._check(LA_LEVEL_SUITE, "batch_la_level", ("old_la_code", "collection_year")),
+        ]
+        self.summary.suites.extend(suites)
+        by_partition = {staged.file.partition: staged for staged in batch}
+        failing: dict[tuple[str, int], list[Issue]] = {}
+        # A table-level expectation names no file: every return is held back, and judged afresh next time.
+        table_level = False
+        for suite in suites:
+            for result in suite.blocking_failures:
+                for row in result.failing_rows or ():
+                    key = (str(row["old_la_code"]), int(row["collection_year"]))
+                    failing.setdefault(key, []).append(_suite_issue(by_partition[key].file, result, row))
+                if not result.failing_rows:
+                    table_level = True
+                    for key, staged in by_partition.items():
+                        failing.setdefault(key, []).append(_suite_issue(staged.file, result, {}))
+        return {
+            key: self._quarantine(by_partition[key], issues, final=not table_level) for key, issues in failing.items()
+        }
+
+    def _query_continuity(self, kept: list[_Staged]) -> None:
+        """Year-on-year continuity queries (csww/continuity.py) on the returns about to be loaded."""
+        if not any(staged.outcome.workers for staged in kept):
+            return
+        rows = self.con.sql(f"select {', '.join(continuity.COLUMNS)} from incoming_workers").to_arrow_table()
+        files = {staged.file.partition: staged.file.path.name for staged in kept}
+        by_partition = {staged.file.partition: staged for staged in kept}
+        for key, found in continuity.compare_with_previous(self.con, rows, files=files).items():
+            by_partition[key].outcome.issues.extend(found.issues)
+            by_partition[key].outcome.notes.extend(found.notes)
+
+    def _check(self, suite: str, relation: str, id_columns: tuple[str, ...]) -> SuiteOutcome:
+        if staged_checks.supports(suite):
+            return staged_checks.validate(self.con, relation, suite, id_columns=id_columns)
+        # An expectation the SQL checks do not know: Great Expectations itself, on the columns it reads.
+        present = relation_columns(self.con, relation)
+        wanted = [f'"{c}"' for c in dict.fromkeys([*id_columns, *columns_used(suite)]) if c in present]
+        frame = self.con.execute(f"select {', '.join(wanted)} from {relation}").df()
+        return self.validator.validate(frame, suite, id_columns=id_columns)
+
+    def _replace(self, kept: list[_Staged]) -> None:
+        """The kept returns replace their LA-years: worker rows, LA-level row and return row."""
+        con = self.con
+        con.register("kept_keys", _staged_keys(kept))
+        con.register("incoming_la_level", self._la_level_table(kept))
+        con.register("incoming_returns", self._returns_table(kept))
+        try:
+            for table in ("workers", "la_level", "returns"):
+                con.execute(
+                    f"delete from raw_csww.{table} t using kept_keys k "
+                    "where t.old_la_code = k.old_la_code and t.collection_year = k.collection_year"
+                )
+            con.execute(
+                f"update raw_csww.load_history h set status = '{SUPERSEDED}' from kept_keys k "
+                "where h.old_la_code = k.old_la_code and h.collection_year = k.collection_year "
+                f"and h.status = '{LOADED}'"
+            )
+            con.execute("insert into raw_csww.workers by name select * from incoming_workers")
+            con.execute("insert into raw_csww.la_level by name select * from incoming_la_level")
+            con.execute("insert into raw_csww.returns by name select * from incoming_returns")
+        finally:
+            for name in ("kept_keys", "incoming_la_level", "incoming_returns"):
+                con.unregister(name)
+
+    def _la_level_table(self, batch: Iterable[_Staged]) -> pa.Table:
+        rows = [
+            {
+                "old_la_code": staged.file.old_la_code,
+                "collection_year": staged.file.year,
+                "source_file": outcomes.landing_name(staged.file.path),
+                "file_sha256": staged.sha256,
+                "loaded_at": self.loaded_at,
+                **staged.outcome.la_level,
+            }
+            for staged in batch
+        ]
+        return pa.Table.from_pylist(rows, schema=la_level_schema())
+
+    def _returns_table(self, batch: list[_Staged]) -> pa.Table:
+        rows = []
+        for staged in batch:
+            header = staged.outcome.header
+            rows.append(
+                {
+                    "old_la_code": staged.file.old_la_code,
+                    "collection_year": staged.file.year,
+                    "source_file": outcomes.landing_name(staged.file.path),
+                    "file_sha256": staged.sha256,
+                    "loaded_at": self.loaded_at,
+                    "header_collection": header.collection if header else None,
+                    "header_reference_date": header.reference_date if header else None,
+                    "header_software_code": header.software_code if header else None,
+                    "header_generated_at": str(header.generated_at) if header and header.generated_at else None,
+                    "workers": staged.outcome.workers,
+                    "query_count": _count(staged.outcome.issues, "query"),
+                }
+            )
+        return pa.Table.from_pylist(rows, schema=RETURNS_SCHEMA)
+
+    def _loaded_outcome(self, staged: _Staged) -> FileOutcome:
+        parsed = staged.outcome
+        outcome = FileOutcome(
+            staged.file.path,
+            LOADED,
+            staged.sha256,
+            rows=parsed.workers,
+            queries=_count(parsed.issues, "query"),
+            message=LOADED,
+            partition=staged.file.partition,
         )
-        report = self._write_report(file, sha, parsed.issues, parsed) if queries else None
-        self._history(file, sha, "loaded", parsed.workers, 0, queries, report, "loaded")
-        self.summary.outcomes.append(FileOutcome(file, "loaded", sha, parsed.workers, 0, queries, report))
-
-    def _record_superseded(self, file: ReturnFile) -> None:
-        sha = file_sha256(file.path)
-        message = "a newer file for the same LA and year sits in the same folder"
-        self._history(file, sha, "superseded", 0, 0, 0, None, message)
-        self.summary.outcomes.append(FileOutcome(file, "superseded", sha, message=message))
+        if outcome.queries:
+            outcome.report_path = outcomes.report_folder(outcome, at=self.loaded_at)
+            _write_report(outcome.report_path, staged.file, parsed.issues, parsed)
+        return outcome
 
     # -- quarantine ----------------------------------------------------------------------------
 
-    def _quarantine(self, file: ReturnFile, sha: str, issues: list[Issue], parsed: ParseOutcome) -> None:
-        report = self._write_report(file, sha, issues, parsed, quarantine=True)
-        errors, queries = _count(issues, "error"), _count(issues, "query")
+    def _quarantine(self, staged: _Staged, issues: list[Issue], *, final: bool) -> FileOutcome:
+        """Keep the refused file as sent with its report; the caller records it in the history."""
         first = next((i for i in issues if i.severity == "error"), None)
-        message = first.message if first else "failed validation"
-        self._history(file, sha, "quarantined", 0, errors, queries, report, message)
-        self.summary.outcomes.append(FileOutcome(file, "quarantined", sha, 0, errors, queries, report, message))
-
-    def _write_report(
-        self,
-        file: ReturnFile,
-        sha: str,
-        issues: list[Issue],
-        parsed: ParseOutcome,
-        *,
-        quarantine: bool = False,
-    ) -> Path:
-        stamp = self.loaded_at.strftime("%Y%m%dT%H%M%SZ")
-        base = paths.quarantine_dir() if quarantine else paths.reports_dir() / "returns"
-        folder = base / file.old_la_code / str(file.year) / f"{stamp}_{sha[:12]}"
-        folder.mkdir(parents=True, exist_ok=True)
-        if quarantine:
-            shutil.copy2(file.path, folder / file.path.name)
-        report = ValidationReport.from_outcome(
-            file.path.name, parsed, issues=issues, old_la_code=file.old_la_code, year=file.year
+        outcome = FileOutcome(
+            staged.file.path,
+            QUARANTINED,
+            staged.sha256,
+            errors=_count(issues, "error"),
+            queries=_count(issues, "query"),
+            message=first.message if first else "failed validation",
+            partition=staged.file.partition,
         )
-        write_report(report, folder)
-        return folder
+        outcome.report_path = outcomes.quarantine(outcome, SOURCE, final=final, at=self.loaded_at)
+        _write_report(outcome.report_path, staged.file, issues, staged.outcome)
+        self.summary.outcomes.append(outcome)
+        return outcome
 
-    def _history(
-        self,
-        file: ReturnFile,
-        sha: str,
-        status: str,
-        workers: int,
-        errors: int,
-        queries: int,
-        report: Path | None,
-        message: str,
-    ) -> None:
-        self.con.execute(
-            "insert into raw_csww.load_history values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                file.old_la_code,
-                file.year,
-                str(file.path.relative_to(paths.raw_dir())),
-                sha,
-                file.path.stat().st_size,
-                status,
-                workers,
-                errors,
-                queries,
-                str(report) if report else None,
-                message,
-                self.run_id,
-                self.loaded_at,
-            ],
-        )
+
+_KEYS_SCHEMA = pa.schema([("old_la_code", pa.string()), ("collection_year", pa.int32()), ("file_sha256", pa.string())])
+
+
+def _staged_keys(staged: Iterable[_Staged]) -> pa.Table:
+    """Which files' rows: (old_la_code, collection_year, file_sha256) each."""
+    keys = [(s.file.old_la_code, s.file.year, s.sha256) for s in staged]
+    return pa.Table.from_pylist([dict(zip(_KEYS_SCHEMA.names, key, strict=True)) for key in keys], _KEYS_SCHEMA)
+
+
+def _write_report(folder: Path, file: ReturnFile, issues: list[Issue], parsed: ParseOutcome) -> None:
+    """The council's report on one return (what to fix, where), into its owner-only folder."""
+    report = ValidationReport.from_outcome(
+        file.path.name, parsed, issues=issues, old_la_code=file.old_la_code, year=file.year
+    )
+    write_report(report, folder)
 
 
 def _count(issues: list[Issue], severity: str) -> int:
@@ -535,7 +428,7 @@ def _count(issues: list[Issue], severity: str) -> int:
     return severity_counts(issues)[severity]
 
 
-def _suite_issue(file: ReturnFile, result, row: dict) -> Issue:
+def _suite_issue(file: ReturnFile, result: ExpectationOutcome, row: dict) -> Issue:
     record = row.get("record_number")
     return Issue(
         file=file.path.name,

@@ -103,6 +103,8 @@ def _snake_case(name: str) -> str:
 
 
 LA_LEVEL_KEYS: dict[str, str] = {e.name: _snake_case(e.name) for e in spec.LA_LEVEL_ELEMENTS}
+LA_LEVEL_SCHEMA: pa.Schema = pa.schema([(LA_LEVEL_KEYS[e.name], _arrow_type(e)) for e in spec.LA_LEVEL_ELEMENTS])
+"""Types of the LA-level values in `ParseOutcome.la_level`, one column each in the warehouse."""
 
 
 # -- what parse_return gives back ----------------------------------------------------------------

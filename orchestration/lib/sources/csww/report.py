@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from orchestration.lib.private_files import private_dir, write_private_bytes
 from orchestration.lib.sources import la_codes
 from orchestration.lib.sources.csww.issues import Issue, issue_counts, severity_counts
 from orchestration.lib.sources.csww.rules import ERROR, QUERY, catalogue
@@ -256,11 +257,12 @@ def render(report: ValidationReport, fmt: str) -> bytes:
 
 
 def write_report(report: ValidationReport, folder: Path, formats: Iterable[str] = STORED_FORMATS) -> list[Path]:
-    """Write the report into `folder` in each format (file names from FORMATS); the paths written."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write the report into `folder` in each format (file names from FORMATS); the paths written.
+
+    Owner-only, folder and files: a report names workers by record and quotes values from the return.
+    """
+    private_dir(folder)
     written = []
     for fmt in formats:
-        path = folder / FORMATS[fmt]
-        path.write_bytes(render(report, fmt))
-        written.append(path)
+        written.append(write_private_bytes(folder / FORMATS[fmt], render(report, fmt)))
     return written
