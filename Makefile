@@ -41,7 +41,7 @@ bench: install
 lint: install
 	$(BIN)/ruff check orchestration synthetic tests
 	$(BIN)/ruff format --check orchestration synthetic tests
-	$(BIN)/sqlfluff lint dbt_project
+	DBT_TARGET_PATH=$(CURDIR)/data/dbt/lint DBT_LOG_PATH=$(CURDIR)/data/dbt/logs $(BIN)/sqlfluff lint dbt_project
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs

@@ -62,6 +62,11 @@ def reports_dir() -> Path:
     return data_dir() / "reports"
 
 
+def dbt_dir() -> Path:
+    """Everything dbt writes: parsed manifests, the latest command's artifacts, its logs."""
+    return data_dir() / "dbt"
+
+
 def dagster_home() -> Path:
     return Path(os.environ.get("DAGSTER_HOME", data_dir() / "dagster_home")).resolve()
 

@@ -14,8 +14,6 @@ import dagster as dg
 
 from orchestration.defs.ingest.assets import csww_returns, published_file_assets
 from orchestration.defs.ingest.partitions import COLLECTION_YEARS, RETURN_PARTITIONS, partition_key
-from orchestration.defs.publish.assets import published_benchmarks
-from orchestration.defs.transform.assets import workforce_dbt
 from orchestration.lib import paths
 from orchestration.lib.load.returns import discover_returns
 
@@ -27,18 +25,16 @@ full_rebuild = dg.define_asset_job(
     selection=dg.AssetSelection.all(),
     description="Load every return and published file, rebuild the marts, check and publish.",
 )
-# The whole dbt project rebuilds in about a second of SQL, so every job rebuilds all of it: a
-# partial dbt selection would need tables an earlier run may never have built.
-REBUILD_AND_PUBLISH = dg.AssetSelection.assets(workforce_dbt, published_benchmarks)
-
+# A job rebuilds only what its loads can change (the dbt step also builds anything upstream that
+# the warehouse lacks: orchestration/lib/transform/dbt_build.py) and publishes.
 republish_returns = dg.define_asset_job(
     "republish_returns",
-    selection=dg.AssetSelection.assets(csww_returns) | REBUILD_AND_PUBLISH,
+    selection=dg.AssetSelection.assets(csww_returns).downstream(),
     description="Load the returns of some LA-years, rebuild what depends on them and republish.",
 )
 refresh_published_sources = dg.define_asset_job(
     "refresh_published_sources",
-    selection=dg.AssetSelection.assets(*published_file_assets) | REBUILD_AND_PUBLISH,
+    selection=dg.AssetSelection.assets(*published_file_assets).downstream(),
     description="Load new DfE releases or Ofsted files, rebuild what depends on them and republish.",
 )
 
