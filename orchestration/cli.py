@@ -73,7 +73,8 @@ def _docs(args: argparse.Namespace) -> int:
 
     runner.prepare_environment()
     target = paths.data_dir() / "dbt_docs"
-    result = dbt_project.invoke(["docs", "generate", "--static"], target=target)
+    manifest = dbt_project.load_manifest(dbt_project.prepare())
+    result = dbt_project.invoke(["docs", "generate", "--static"], manifest=manifest, target=target)
     if not result.success:
         print(f"dbt docs generate failed: {result.exception or 'see the dbt log in data/dbt/logs'}", file=sys.stderr)
         return 1

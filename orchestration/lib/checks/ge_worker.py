@@ -3,8 +3,9 @@
 It imports GE (about 5 s), holds one ephemeral GE context per run (a run is known by its Data
 Docs folder) and answers validation requests over a pipe. Data Docs are rendered after the answer
 is sent, while the requesting process gets on with its work, and only for validations where an
-expectation failed: those are the pages someone opens. The context is built without GE's default
-docs site, which would otherwise be written to the system temp folder.
+expectation failed: those are the pages someone opens. The site's index is written when the run's
+last validation is done (a new run begins, or the process that asked stops). The context is built
+without GE's default docs site, which would otherwise be written to the system temp folder.
 """
 
 from __future__ import annotations
@@ -50,8 +51,9 @@ class RunContext:
         self.context = gx.get_context(project_config=config, mode="ephemeral")
         self._suites: dict[str, Any] = {}
         self._serial = 0
-        # Validation results whose Data Docs page is still to be rendered.
+        # Validation results whose Data Docs page is still to be rendered, and the last one that was.
         self.docs_pending: deque[tuple[Any, Any]] = deque()
+        self._last_page: list[Any] = []
 
     def validate(
         self,
@@ -91,8 +93,17 @@ class RunContext:
         return outcome
 
     def render_next_page(self) -> None:
-        result, suite = self.docs_pending.popleft()
-        self.context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=[result, suite], build_index=True)
+        self._last_page = list(self.docs_pending.popleft())
+        # The site's index lists every page, so it is built once, when the run's pages are written.
+        self.context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=self._last_page, build_index=False)
+
+    def finish(self) -> None:
+        """Write the pages still pending, then the index (GE builds it with a page: the last one)."""
+        while self.docs_pending:
+            self.render_next_page()
+        if self._last_page:
+            self.context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=self._last_page)
+            self._last_page = []
 
 
 def serve(conn: Connection) -> None:
@@ -125,8 +136,8 @@ def serve(conn: Connection) -> None:
 
 
 def _finish(run: RunContext | None) -> None:
-    while run is not None and run.docs_pending:
-        run.render_next_page()
+    if run is not None:
+        run.finish()
 
 
 def _outcome(result: Any, id_columns: tuple[str, ...]) -> ExpectationOutcome:
