@@ -226,8 +226,9 @@ def _report(result: Any, instance: Any, seconds: float) -> RunReport:
                 )
         elif event.event_type == dg.DagsterEventType.STEP_FAILURE:
             error = event.event_specific_data.error
-            if error and "DbtCliRuntimeError" in (error.cls_name or ""):
-                message = "dbt reported failures (the failed tests are listed above; details in the log)"
+            if error and error.cls_name == "Failure":
+                # A step that stopped on purpose (dbt's failed tests or models) says why itself.
+                message = error.message.split(": ", 1)[-1].strip().splitlines()[0]
             else:
                 message = error.message.strip().splitlines()[0] if error and error.message else "unknown error"
             report.failures.append(f"step {event.step_key} failed: {message}")
