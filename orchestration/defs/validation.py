@@ -1,8 +1,8 @@
 """Great Expectations for Dagster: one validator per run, and suite outcomes as check results.
 
 Every step of a run executes in one process (the in-process executor), so all of a run's
-validations share one GE context, and the Data Docs of those that failed form one site per run
-under `data/reports/data_docs/<run id>/`.
+validations share one GE context, and the Data Docs of those where a blocking expectation failed
+form one site per run under `data/reports/data_docs/<run id>/`.
 """
 
 import dagster as dg

@@ -47,7 +47,7 @@ def build_mart_check(table: str) -> dg.AssetChecksDefinition:
             outcome,
             check_name=mart_suite(table),
             asset_key=mart_key(table),
-            data_docs=str(validator.docs_index()) if outcome.failed else None,
+            data_docs=str(validator.docs_index()) if outcome.blocking_failures else None,
         )
 
     return _check

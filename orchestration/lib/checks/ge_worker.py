@@ -2,10 +2,12 @@
 
 It imports GE (about 5 s), holds one ephemeral GE context per run (a run is known by its Data
 Docs folder) and answers validation requests over a pipe. Data Docs are rendered after the answer
-is sent, while the requesting process gets on with its work, and only for validations where an
-expectation failed: those are the pages someone opens. The site's index is written when the run's
-last validation is done (a new run begins, or the process that asked stops). The context is built
-without GE's default docs site, which would otherwise be written to the system temp folder.
+is sent, while the requesting process gets on with its work, and only for validations where a
+blocking (critical) expectation failed, which kept a file out or stopped a publish: those are the
+pages someone opens (warnings are in the run's summary, its log and the check results). The site's
+index is written when the run's last validation is done (a new run begins, or the process that
+asked stops). The context is built without GE's default docs site, which would otherwise be
+written to the system temp folder.
 """
 
 from __future__ import annotations
@@ -85,8 +87,9 @@ class RunContext:
         run = checkpoint.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters)
         outcome = SuiteOutcome(suite=suite_name, rows=len(frame))
         for identifier, validation_result in run.run_results.items():
-            outcome.results.extend(_outcome(r, id_columns) for r in validation_result.results)
-            if self.docs_dir is not None and not validation_result.success:
+            results = [_outcome(r, id_columns) for r in validation_result.results]
+            outcome.results.extend(results)
+            if self.docs_dir is not None and any(r.blocking and not r.success for r in results):
                 self.docs_pending.append((identifier, ExpectationSuiteIdentifier(name=suite_name)))
         self.context.validation_definitions.delete(validation.name)
         self.context.data_sources.delete(source.name)
