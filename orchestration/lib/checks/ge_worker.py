@@ -12,6 +12,7 @@ written to the system temp folder.
 
 from __future__ import annotations
 
+import gc
 import traceback
 from collections import deque
 from multiprocessing.connection import Connection
@@ -113,6 +114,7 @@ def serve(conn: Connection) -> None:
     """The worker's loop: validate on request, render Data Docs when there is nothing to answer."""
     import great_expectations  # noqa: F401  the slow import, paid before the first request arrives
 
+    gc.freeze()  # what the import made lives as long as the worker: out of the collector's way
     run: RunContext | None = None
     while True:
         if run is not None and run.docs_pending and not conn.poll():

@@ -21,7 +21,6 @@ from __future__ import annotations
 import copyreg
 import dataclasses
 import fcntl
-import gc
 import hashlib
 import importlib.metadata
 import os
@@ -192,4 +191,3 @@ def invoke(
         # dbt-duckdb keeps the warehouse open for the life of the process; this process opens it
         # again (checks, publish) with its own settings, which DuckDB refuses while dbt holds it.
         DuckDBConnectionManager.close_all_connections()
-        gc.collect()
