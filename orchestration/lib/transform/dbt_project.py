@@ -8,7 +8,7 @@ version of the project, with everything dbt writes under data/dbt.
   staleness. A folder is parsed beside its final name and renamed into place under a file lock: two
   processes starting at once (pytest-xdist workers, a run next to `dagster dev`) parse once, and a
   reader never sees half a folder.
-- `invoke()` runs a dbt command in process; its artifacts (compiled SQL, run_results.json) go to
+- `invoke()` runs a dbt command in process; its artifacts (the SQL it compiled and ran) go to
   `data/dbt/target`, its log to `data/dbt/logs`.
 
 dagster-dbt's `DbtProject.prepare_if_dev()` does part of this, but only under `dagster dev`, by
@@ -59,8 +59,8 @@ def dbt_environment() -> dict[str, str]:
         "WORKFORCE_WAREHOUSE_PATH": str(paths.warehouse_path()),
         "DBT_TARGET_PATH": str(target_dir()),
         "DBT_LOG_PATH": str(log_dir()),
-        # One line per node and every error; set DBT_LOG_LEVEL_FILE=debug for the SQL too (that
-        # costs a tenth of a build).
+        # One line per node and every error; DBT_LOG_LEVEL_FILE=debug adds every query (about a
+        # tenth more build time).
         "DBT_LOG_LEVEL_FILE": os.environ.get("DBT_LOG_LEVEL_FILE", "info"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DO_NOT_TRACK": "1",
@@ -68,7 +68,7 @@ def dbt_environment() -> dict[str, str]:
 
 
 def target_dir() -> Path:
-    """Artifacts of the latest dbt command: compiled SQL, run_results.json."""
+    """Artifacts of the latest dbt command (the SQL it compiled and ran)."""
     return paths.dbt_dir() / "target"
 
 
