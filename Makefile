@@ -45,9 +45,10 @@ serve: install portal-assets
 portal-bench: install portal-assets
 	$(BIN)/python -m portal.bench
 
-## test: the whole test suite (CI runs exactly this)
+## test: the whole test suite (CI runs exactly this), on two workers; each test module stays on one
+## worker, so its module fixtures (generated returns, a published warehouse) are built once
 test: install portal-assets
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadscope
 
 ## dev: the Dagster UI on http://127.0.0.1:3000 with the whole lineage
 dev: install
@@ -64,7 +65,7 @@ bench: install
 lint: install
 	$(BIN)/ruff check orchestration synthetic tests portal
 	$(BIN)/ruff format --check orchestration synthetic tests portal
-	$(BIN)/sqlfluff lint dbt_project
+	DBT_TARGET_PATH=$(CURDIR)/data/dbt/lint DBT_LOG_PATH=$(CURDIR)/data/dbt/logs $(BIN)/sqlfluff lint dbt_project
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs

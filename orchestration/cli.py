@@ -90,29 +90,17 @@ def _rollback(args: argparse.Namespace) -> int:
 
 
 def _docs(args: argparse.Namespace) -> int:
-    import subprocess
-
     from orchestration import runner
     from orchestration.lib import paths
     from orchestration.lib.transform import dbt_project
 
     runner.prepare_environment()
     target = paths.data_dir() / "dbt_docs"
-    subprocess.run(
-        [
-            str(dbt_project.DBT_EXECUTABLE),
-            "docs",
-            "generate",
-            "--static",
-            "--target-path",
-            str(target),
-            "--project-dir",
-            str(paths.DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(paths.DBT_PROJECT_DIR),
-        ],
-        check=True,
-    )
+    manifest = dbt_project.load_manifest(dbt_project.prepare())
+    result = dbt_project.invoke(["docs", "generate", "--static"], manifest=manifest, target=target)
+    if not result.success:
+        print(f"dbt docs generate failed: {result.exception or 'see the dbt log in data/dbt/logs'}", file=sys.stderr)
+        return 1
     print(f"dbt docs: {target / 'static_index.html'}")
     return 0
 

@@ -11,7 +11,7 @@ from orchestration.defs.ingest.assets import (
     published_file_assets,
 )
 from orchestration.defs.publish.assets import mart_checks, published_benchmarks
-from orchestration.defs.transform.assets import dbt_resource, workforce_dbt
+from orchestration.defs.transform.assets import workforce_dbt
 
 defs = dg.Definitions(
     assets=[csww_returns, accepted_returns, *published_file_assets, workforce_dbt, published_benchmarks],
@@ -19,7 +19,6 @@ defs = dg.Definitions(
     jobs=jobs,
     sensors=[landing_zone_sensor, *run_summary_sensors],
     schedules=[nightly_full_rebuild],
-    resources={"dbt": dbt_resource()},
     # One process per run: steps share a warehouse writer and a GE context, and Dagster does not
     # re-load the code for every step (2-3x faster than the multiprocess executor here).
     executor=dg.in_process_executor,

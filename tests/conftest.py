@@ -22,11 +22,20 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
 @pytest.fixture(scope="session", autouse=True)
-def dbt_manifest() -> None:
-    """`@dbt_assets` needs the manifest at import time: parse once per session."""
-    from orchestration.lib.transform.dbt_project import ensure_manifest
+def session_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Tests never write into the checkout: state a test does not put in its own `workspace` goes
+    to a data folder for the session, which the pytest-xdist workers share.
 
-    ensure_manifest()
+    `@dbt_assets` needs the parsed dbt project when the definitions are imported, so they are
+    imported here, once per worker, with that folder current: the first worker to get there parses
+    the project (`dbt_project.prepare`, under a file lock), the other waits and reads it.
+    """
+    base = tmp_path_factory.getbasetemp()
+    data = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "data"
+    os.environ["WORKFORCE_DATA_DIR"] = str(data)
+    import orchestration.definitions  # noqa: F401
+
+    return data
 
 
 @pytest.fixture

@@ -1,11 +1,9 @@
 """Great Expectations for Dagster: one validator per run, and suite outcomes as check results.
 
 Every step of a run executes in one process (the in-process executor), so all of a run's
-validations share one GE context and their Data Docs form one site per run under
-`data/reports/data_docs/<run id>/`.
+validations share one GE context, and the Data Docs of those where a blocking expectation failed
+form one site per run under `data/reports/data_docs/<run id>/`.
 """
-
-from functools import cache
 
 import dagster as dg
 
@@ -13,7 +11,6 @@ from orchestration.lib import paths
 from orchestration.lib.checks.expectations import SuiteOutcome, Validator
 
 
-@cache
 def validator_for_run(run_id: str) -> Validator:
     return Validator(docs_dir=paths.reports_dir() / "data_docs" / run_id)
 

@@ -77,6 +77,11 @@ def logs_dir() -> Path:
     return data_dir() / "logs"
 
 
+def dbt_dir() -> Path:
+    """Everything dbt writes: parsed manifests, the latest command's artifacts, its logs."""
+    return data_dir() / "dbt"
+
+
 def dagster_home() -> Path:
     return Path(os.environ.get("DAGSTER_HOME", data_dir() / "dagster_home")).resolve()
 

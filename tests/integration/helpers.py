@@ -35,3 +35,20 @@ def published_tables(database: Path | None = None) -> dict[str, list[tuple]]:
 def query_published(sql: str) -> list[tuple]:
     with duckdb.connect(str(paths.published_dir() / publication.PUBLISHED_DB_NAME), read_only=True) as con:
         return con.execute(sql).fetchall()
+
+
+def add_release(rows: list[str], name: str = "csww_indicators_2025.csv") -> Path:
+    """A new DfE release in the landing zone with these rows."""
+    header = (paths.dfe_releases_dir() / "csww_indicators_2017_to_2024.csv").read_text().splitlines()[0]
+    path = paths.dfe_releases_dir() / name
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def release_row(year: int, code: str, name: str, inpost_fte: str) -> str:
+    """A 2024 Barking and Dagenham row moved to another year with one value changed."""
+    source = (paths.dfe_releases_dir() / "csww_indicators_2017_to_2024.csv").read_text().splitlines()
+    row = next(r for r in source if r.startswith("2024,") and f",{code}," in r).split(",")
+    row[0], row[10] = str(year), inpost_fte
+    assert row[9] == name
+    return ",".join(row)

@@ -6,12 +6,11 @@ data), so the suite runs them here, against a warehouse the pipeline has just bu
 
 from __future__ import annotations
 
-import os
-import subprocess
+import collections
 
 import pytest
 
-from orchestration.lib import paths
+from orchestration.defs.transform.assets import PROJECT
 from orchestration.lib.transform import dbt_project
 from tests.integration.helpers import run_pipeline
 
@@ -19,15 +18,11 @@ from tests.integration.helpers import run_pipeline
 @pytest.mark.usefixtures("workspace")
 def test_dbt_unit_tests_pass() -> None:
     assert run_pipeline().succeeded
-    result = subprocess.run(
-        [str(dbt_project.DBT_EXECUTABLE), "test", "--select", "test_type:unit",
-         "--project-dir", str(paths.DBT_PROJECT_DIR), "--profiles-dir", str(paths.DBT_PROJECT_DIR)],
-        env={**os.environ, **dbt_project.dbt_environment()},
-        capture_output=True,
-        text=True,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-5000:]
-    summary = next(line for line in result.stdout.splitlines() if "Done. PASS=" in line)
-    counts = dict(part.split("=") for part in summary.split("Done. ")[1].split())
-    assert counts["ERROR"] == "0" and counts["WARN"] == "0", summary
-    assert int(counts["PASS"]) == int(counts["TOTAL"]) >= 20, summary
+    result = dbt_project.invoke(
+        ["test", "--select", "test_type:unit"], manifest=dbt_project.load_manifest(PROJECT.target_path)
+    )
+    assert result.exception is None, result.exception
+    statuses = collections.Counter(str(r.status) for r in result.result.results)
+    failures = [f"{r.node.name}: {r.message}" for r in result.result.results if str(r.status) != "pass"]
+    assert not failures, failures
+    assert statuses["pass"] >= 20, statuses

@@ -17,25 +17,16 @@ import pytest
 
 from orchestration.lib import paths
 from orchestration.lib.publish import publication
-from tests.integration.helpers import published_files, published_tables, query_published, run_pipeline
+from tests.integration.helpers import (
+    add_release,
+    published_files,
+    published_tables,
+    query_published,
+    release_row,
+    run_pipeline,
+)
 
 pytestmark = pytest.mark.usefixtures("workspace")
-
-
-def _add_release(rows: list[str], name: str = "csww_indicators_2025.csv") -> Path:
-    header = (paths.dfe_releases_dir() / "csww_indicators_2017_to_2024.csv").read_text().splitlines()[0]
-    path = paths.dfe_releases_dir() / name
-    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
-    return path
-
-
-def _release_row(year: int, code: str, name: str, inpost_fte: str) -> str:
-    """A 2024 Barking and Dagenham row moved to another year with one value changed."""
-    source = (paths.dfe_releases_dir() / "csww_indicators_2017_to_2024.csv").read_text().splitlines()
-    row = next(r for r in source if r.startswith("2024,") and f",{code}," in r).split(",")
-    row[0], row[10] = str(year), inpost_fte
-    assert row[9] == name
-    return ",".join(row)
 
 
 def test_a_clean_run_publishes_every_table_read_only_with_a_manifest() -> None:
@@ -75,7 +66,7 @@ def test_failing_mart_check_leaves_published_files_byte_identical_and_says_why()
     before = published_files()
     # A new release whose figure for one LA is negative: it loads (the raw suite accepts any
     # number) but the checks on the published marts refuse a negative count, so nothing is published.
-    _add_release([_release_row(2025, "301", "Barking and Dagenham", "-5")])
+    add_release([release_row(2025, "301", "Barking and Dagenham", "-5")])
 
     report = run_pipeline()
 
@@ -90,7 +81,7 @@ def test_republish_keeps_the_previous_version_and_rollback_restores_it() -> None
     assert run_pipeline().succeeded
     first = publication.current_version()
     first_rows = published_tables()
-    _add_release([_release_row(2025, "301", "Barking and Dagenham", "512.3")])
+    add_release([release_row(2025, "301", "Barking and Dagenham", "512.3")])
 
     assert run_pipeline().succeeded
     second = publication.current_version()
@@ -129,7 +120,7 @@ def test_a_reader_holding_the_published_database_open_survives_a_rebuild(tmp_pat
     )
     try:
         time.sleep(1)
-        _add_release([_release_row(2025, "301", "Barking and Dagenham", "512.3")])
+        add_release([release_row(2025, "301", "Barking and Dagenham", "512.3")])
         assert run_pipeline().succeeded
         time.sleep(0.5)
         assert reader.poll() is None, "the reader crashed during the rebuild"

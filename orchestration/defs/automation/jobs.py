@@ -11,9 +11,7 @@ import json
 import dagster as dg
 
 from orchestration.defs.automation.job_names import FULL_REBUILD, JOBS, REFRESH_PUBLISHED_SOURCES, REPUBLISH_RETURNS
-from orchestration.defs.ingest.assets import csww_returns, latest_file_accepted, published_file_assets
-from orchestration.defs.publish.assets import published_benchmarks
-from orchestration.defs.transform.assets import workforce_dbt
+from orchestration.defs.ingest.assets import ACCEPTED_RETURNS, csww_returns, latest_file_accepted, published_file_assets
 from orchestration.lib import landing
 
 full_rebuild = dg.define_asset_job(
@@ -21,20 +19,18 @@ full_rebuild = dg.define_asset_job(
     selection=dg.AssetSelection.all() | dg.AssetSelection.checks(latest_file_accepted),
     description=JOBS[FULL_REBUILD],
 )
-# The whole dbt project rebuilds in about a second of SQL, so every job rebuilds all of it: a
-# partial dbt selection would need tables an earlier run may never have built.
-REBUILD_AND_PUBLISH = dg.AssetSelection.assets(workforce_dbt, published_benchmarks)
-
+# A job rebuilds only what its loads can change (the dbt step also builds anything upstream that
+# the warehouse lacks: orchestration/lib/transform/dbt_build.py) and publishes.
 republish_returns = dg.define_asset_job(
     REPUBLISH_RETURNS,
-    selection=dg.AssetSelection.assets(csww_returns)
-    | dg.AssetSelection.checks(latest_file_accepted)
-    | REBUILD_AND_PUBLISH,
+    # raw/csww_accepted_returns is recorded by the load itself, not materialized by a step.
+    selection=dg.AssetSelection.assets(csww_returns).downstream() - dg.AssetSelection.assets(ACCEPTED_RETURNS)
+    | dg.AssetSelection.checks(latest_file_accepted),
     description=JOBS[REPUBLISH_RETURNS],
 )
 refresh_published_sources = dg.define_asset_job(
     REFRESH_PUBLISHED_SOURCES,
-    selection=dg.AssetSelection.assets(*published_file_assets) | REBUILD_AND_PUBLISH,
+    selection=dg.AssetSelection.assets(*published_file_assets).downstream(),
     description=JOBS[REFRESH_PUBLISHED_SOURCES],
 )
 jobs = [full_rebuild, republish_returns, refresh_published_sources]

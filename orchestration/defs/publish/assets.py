@@ -46,7 +46,7 @@ def build_mart_check(table: str) -> dg.AssetChecksDefinition:
             outcome,
             check_name=mart_suite(table),
             asset_key=mart_key(table),
-            data_docs=str(validator.docs_index()),
+            data_docs=str(validator.docs_index()) if outcome.blocking_failures else None,
         )
 
     return _check

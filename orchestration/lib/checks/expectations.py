@@ -2,8 +2,9 @@
 
 `dagster-ge` supports only GE < 1.0, so this module does the little it did: run a suite (JSON in
 `expectations/suites/`) against a pandas frame in an ephemeral GE context (no state written into the
-repository), keep Data Docs in a folder under `data/`, and turn a result into plain outcomes that the
-Dagster layer converts into asset-check results.
+repository or the temp folder), keep Data Docs in a folder under `data/`, and turn a result into
+plain outcomes that the Dagster layer converts into asset-check results. GE itself runs in a worker
+process (`ge_worker.py`).
 
 Severity is GE's own `severity` field on each expectation: `critical` failures block (a load is
 quarantined, a publish is stopped); `warning` failures are reported and let the data through.
@@ -12,12 +13,13 @@ Every expectation also carries `meta.why`: the reason it exists, shown next to a
 
 from __future__ import annotations
 
-import itertools
+import atexit
+import contextlib
 import json
+import multiprocessing
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -140,51 +142,25 @@ def suite_names() -> list[str]:
     return sorted(p.stem for p in paths.EXPECTATIONS_DIR.glob("*.json"))
 
 
+class ValidationWorkerFailed(RuntimeError):
+    """The Great Expectations worker process stopped or could not validate."""
+
+
 class Validator:
-    """One ephemeral GE context for a run: validates frames, keeps their Data Docs together."""
+    """Validates frames against the suites, in a Great Expectations worker process.
+
+    Importing GE costs about 5 s and rendering Data Docs more than validating, so both happen in a
+    process of their own, on the other core, while this one parses returns or builds the marts. One
+    worker serves this process and keeps one ephemeral GE context per run (`docs_dir` is per run);
+    it starts on first use, or earlier with `warm_up`, and stops when this process exits.
+    """
 
     def __init__(self, docs_dir: Path | None = None) -> None:
         self.docs_dir = docs_dir
-        self._warming: threading.Thread | None = None
-        self._serial = itertools.count()
 
     def warm_up(self) -> None:
-        """Start importing Great Expectations (about 5 s) in the background.
-
-        A caller that has other work first, like parsing returns in worker processes, hides the
-        import behind it; `validate` waits for it to finish.
-        """
-        if self._warming is None and "_context" not in self.__dict__:
-            self._warming = threading.Thread(target=lambda: self._context, name="ge-warm-up", daemon=True)
-            self._warming.start()
-
-    def _ready_context(self) -> Any:
-        if self._warming is not None:
-            self._warming.join()
-        return self._context
-
-    @cached_property
-    def _context(self) -> Any:
-        # Imported here: great_expectations costs ~5 s to import and most commands never validate.
-        import great_expectations as gx
-        from great_expectations.data_context.types.base import ProgressBarsConfig
-
-        context = gx.get_context(mode="ephemeral")
-        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-        if self.docs_dir is not None:
-            self.docs_dir.mkdir(parents=True, exist_ok=True)
-            context.add_data_docs_site(
-                site_name="workforce",
-                site_config={
-                    "class_name": "SiteBuilder",
-                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-                    "store_backend": {
-                        "class_name": "TupleFilesystemStoreBackend",
-                        "base_directory": str(self.docs_dir),
-                    },
-                },
-            )
-        return context
+        """Start the worker (and its GE import) now, without waiting for it."""
+        _worker()
 
     def validate(
         self,
@@ -194,66 +170,55 @@ class Validator:
         parameters: dict[str, Any] | None = None,
     ) -> SuiteOutcome:
         """Validate a frame; `parameters` fill `{"$PARAMETER": name}` values in the suite."""
-        import great_expectations as gx
-        from great_expectations.core.expectation_suite import ExpectationSuite
-
-        context = self._ready_context()
-        definition = load_suite(suite_name)
-        suite = context.suites.add_or_update(ExpectationSuite(**definition))
-        # A data source of its own per frame: GE's execution engine caches every batch it has seen
-        # for the life of its data source, so memory would otherwise grow with every frame.
-        name = f"{suite_name}__{next(self._serial)}"
-        source = context.data_sources.add_pandas(name)
-        asset = source.add_dataframe_asset(name)
-        batch_definition = asset.add_batch_definition_whole_dataframe("whole_frame")
-        validation = context.validation_definitions.add(
-            gx.ValidationDefinition(name=asset.name, data=batch_definition, suite=suite)
-        )
-        result_format: dict[str, Any] = {"result_format": "COMPLETE" if id_columns else "SUMMARY"}
-        if id_columns:
-            result_format["unexpected_index_column_names"] = list(id_columns)
-        actions = [gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if self.docs_dir else []
-        checkpoint = gx.Checkpoint(
-            name=asset.name,
-            validation_definitions=[validation],
-            actions=actions,
-            result_format=result_format,
-        )
-        run = checkpoint.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters)
-        outcome = SuiteOutcome(suite=suite_name, rows=len(frame))
-        for validation_result in run.run_results.values():
-            outcome.results.extend(_outcome(r, id_columns) for r in validation_result.results)
-        context.validation_definitions.delete(validation.name)
-        context.data_sources.delete(source.name)
-        return outcome
+        return _worker().call("validate", frame, suite_name, tuple(id_columns), parameters, self.docs_dir)
 
     def docs_index(self) -> Path | None:
         return self.docs_dir / "index.html" if self.docs_dir else None
 
 
-def _outcome(result: Any, id_columns: tuple[str, ...]) -> ExpectationOutcome:
-    config = result.expectation_config
-    details = result.result or {}
-    failing_rows: tuple[dict[str, Any], ...] = ()
-    if id_columns and not result.success:
-        failing_rows = tuple(
-            {column: row.get(column) for column in id_columns}
-            for row in details.get("unexpected_index_list") or []
-            if isinstance(row, dict)
-        )
-    severity = getattr(config.severity, "value", config.severity) or BLOCKING
-    exception = result.exception_info or {}
-    if "raised_exception" not in exception:  # keyed by metric when a metric failed to compute
-        exception = next(iter(exception.values()), {}) if exception else {}
-    error = exception.get("exception_message") if exception.get("raised_exception") else None
-    return ExpectationOutcome(
-        expectation=config.type,
-        column=config.kwargs.get("column"),
-        severity=str(severity),
-        why=(config.meta or {}).get("why", ""),
-        success=bool(result.success),
-        unexpected_count=int(details.get("unexpected_count") or (0 if result.success else 1)),
-        unexpected_examples=tuple(details.get("partial_unexpected_list") or ()),
-        failing_rows=failing_rows,
-        error=error,
-    )
+class _Worker:
+    def __init__(self) -> None:
+        from orchestration.lib.checks import ge_worker
+
+        # spawn, not fork: this process may be running threads (dbt, Dagster) that a fork would copy
+        # in whatever state they are in.
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self.process = context.Process(target=ge_worker.serve, args=(child,), name="great-expectations", daemon=True)
+        self.process.start()
+        child.close()
+        self._lock = threading.Lock()
+
+    def call(self, *request: Any) -> Any:
+        with self._lock:
+            try:
+                self._conn.send(request)
+                status, value = self._conn.recv()
+            except (EOFError, OSError) as exc:
+                raise ValidationWorkerFailed(
+                    f"The Great Expectations worker stopped (exit code {self.process.exitcode}); "
+                    "the run's log says why, often memory."
+                ) from exc
+        if status == "error":
+            raise ValidationWorkerFailed(f"Great Expectations could not validate:\n{value}")
+        return value
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            with contextlib.suppress(ValidationWorkerFailed):
+                self.call("stop")
+        self.process.join(timeout=30)
+        self._conn.close()
+
+
+_WORKER: _Worker | None = None
+_WORKER_LOCK = threading.Lock()
+
+
+def _worker() -> _Worker:
+    global _WORKER
+    with _WORKER_LOCK:
+        if _WORKER is None or not _WORKER.process.is_alive():
+            _WORKER = _Worker()
+            atexit.register(_WORKER.stop)
+        return _WORKER
