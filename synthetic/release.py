@@ -57,6 +57,8 @@ class Release:
     """(predecessor unit, first year of its successors) -> successor units."""
     region_of_sub_region: dict[str, str]
     """DfE files London's LAs under Inner or Outer London; both make up London (E12000007)."""
+    region_names: dict[str, str]
+    """Region and London sub-region names by code, as the releases give them."""
 
     def units(self, year: int) -> list[str]:
         return sorted(unit for unit, row_year in self.rows if row_year == year)
@@ -111,11 +113,13 @@ def load_release(directory: Path) -> Release:
     group_totals: dict[tuple[str, int], dict[str, str]] = {}
     england: dict[int, dict[str, str]] = {}
     unit_of_code: dict[str, str] = {}
+    region_names: dict[str, str] = {}
     for record in frame.to_dict("records"):
         year = int(record["time_period"])
         level = record["geographic_level"]
         if level == REGIONAL:
             group_totals[(record["region_code"], year)] = _cell_texts(record)
+            region_names[record["region_code"]] = str(record["region_name"])
         elif level == NATIONAL:
             england[year] = _cell_texts(record)
         elif level == LOCAL_AUTHORITY:
@@ -140,4 +144,5 @@ def load_release(directory: Path) -> Release:
         unit_of_code=unit_of_code,
         successors=_successors(by_member),
         region_of_sub_region=_region_of_sub_region(),
+        region_names=region_names,
     )
