@@ -35,6 +35,15 @@ class PublishedSource:
     directory: Callable[[], Path]
     reader: Callable[[Path], pd.DataFrame]
     suite: str
+    file_types: tuple[str, ...]
+    """The file types (suffixes) its reader takes: the one list the landing zone's discovery reads too."""
+
+    def files(self) -> list[Path]:
+        """The files to load from its folder: those of a type it reads."""
+        folder = self.directory()
+        if not folder.is_dir():
+            return []
+        return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in self.file_types)
 
     @property
     def qualified_table(self) -> str:
@@ -48,6 +57,7 @@ DFE_INDICATORS = PublishedSource(
     directory=paths.dfe_releases_dir,
     reader=dfe_release.read_release,
     suite="raw_dfe__csww_indicators",
+    file_types=dfe_release.FILE_TYPES,
 )
 OFSTED_INSPECTIONS = PublishedSource(
     name="ofsted_ilacs_inspections",
@@ -56,6 +66,7 @@ OFSTED_INSPECTIONS = PublishedSource(
     directory=paths.ofsted_dir,
     reader=ofsted.read_outcomes,
     suite="raw_ofsted__ilacs_inspections",
+    file_types=ofsted.FILE_TYPES,
 )
 PUBLISHED_SOURCES = (DFE_INDICATORS, OFSTED_INSPECTIONS)
 
@@ -108,7 +119,7 @@ def load_published(
     summary = PublishedLoadSummary(source)
     loaded_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     current = _loaded_shas(con, source)
-    files = sorted(source.directory().glob("*.csv"))
+    files = source.files()
     if not files:
         progress(f"{source.name}: no files in {source.directory()}")
     for path in files:
@@ -121,6 +132,7 @@ def load_published(
         except FileRejected as exc:
             outcome = _quarantine(path, sha, str(exc), source, loaded_at)
         else:
+            not_read = frame.attrs.get("not_read", [])
             frame["source_file"] = path.name
             frame["file_sha256"] = sha
             frame["loaded_at"] = pd.Timestamp(loaded_at)
@@ -128,7 +140,8 @@ def load_published(
             summary.suites.append(suite)
             if suite.passed:
                 _replace_file_rows(con, source, frame, path.name)
-                outcome = PublishedFileOutcome(path, "loaded", sha, rows=len(frame))
+                note = f"sheets not read: {'; '.join(not_read)}" if not_read else ""
+                outcome = PublishedFileOutcome(path, "loaded", sha, rows=len(frame), message=note)
             else:
                 reasons = "; ".join(r.describe() for r in suite.blocking_failures)
                 outcome = _quarantine(path, sha, f"{path.name} failed its checks: {reasons}", source, loaded_at)
@@ -146,7 +159,8 @@ def load_published(
                 loaded_at,
             ],
         )
-        progress(f"{source.name}: {path.name} {outcome.status} ({outcome.rows} rows)")
+        note = f"; {outcome.message}" if outcome.status == "loaded" and outcome.message else ""
+        progress(f"{source.name}: {path.name} {outcome.status} ({outcome.rows} rows){note}")
     return summary
 
 
