@@ -207,20 +207,36 @@ def _best_cover(problem: _Problem, agency: np.ndarray, vacancy: np.ndarray) -> t
 def _best_case_holders(problem: _Problem, ceiling: np.ndarray) -> np.ndarray:
     """Case holders' FTE for each ceiling (in-post plus agency FTE: case holders are among them)."""
     low, high = problem.interval["case_holders_fte"]
-    high = np.maximum(low, np.minimum(high, ceiling))
-    if single_person_in_post(problem.whole) and problem.whole["cases"]:
-        return high  # one person holds the cases: all of their FTE
     caseload = problem.rates["caseload_fte"]
     if caseload:
         wanted = denominator_for(RATES["caseload_fte"], caseload, {"cases": problem.whole["cases"]}, problem.year)
     else:
         wanted = problem.centre("case_holders_fte")
+    if agency_records_only(problem.whole) and problem.whole["cases"]:
+        records = problem.whole["agency_headcount"]
+        choices = [_whole_records_holding(low, high, int(agency), records, wanted) for agency in np.ravel(ceiling)]
+        return np.array(choices, dtype=np.int64).reshape(np.shape(ceiling))
+    high = np.maximum(low, np.minimum(high, ceiling))
     return np.clip(round(wanted), low, high).astype(np.int64)
 
 
-def single_person_in_post(units: dict[str, int]) -> bool:
-    """One record in post (staff or agency): case holders are then all of its FTE or none of it."""
-    return units["inpost_headcount"] + units["agency_headcount"] == 1
+def agency_records_only(units: dict[str, int]) -> bool:
+    """No LA-employed worker in post: the records in post are agency records, one per head, which cannot
+    take a second post, so the case holders' FTE is that of some whole records."""
+    return units["inpost_headcount"] == 0
+
+
+def _whole_records_holding(low: int, high: int, agency: int, records: int, wanted: float) -> int:
+    """The case holders' FTE nearest `wanted` that `holders` of the agency records can hold while the others,
+    at most 1 FTE each, hold the rest (Isles of Scilly 2024: 3 agency workers, 3.0 FTE, 1.0 FTE of case holders)."""
+    best = min(high, agency)
+    for holders in range(1, records + 1):
+        least, most = max(low, agency - (records - holders) * MICRO), min(high, holders * MICRO, agency)
+        if least <= most:
+            choice = int(min(max(round(wanted), least), most))
+            if abs(choice - wanted) < abs(best - wanted) or not low <= best <= min(high, agency):
+                best = choice
+    return best
 
 
 def _case_holders_deviation(problem: _Problem, in_post: np.ndarray) -> np.ndarray:

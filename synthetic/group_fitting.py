@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from synthetic.allocation import allocate
-from synthetic.calibration import Targets, single_person_in_post, with_units
+from synthetic.calibration import Targets, agency_records_only, with_units
 from synthetic.group_checks import SAFE_RATE_TOLERANCE, Span, YearChecks, rate_bounds
 from synthetic.groups import Group
 from synthetic.imputation import FilledFigures
@@ -38,8 +38,8 @@ Key = tuple[str, int]
 
 def _room(targets: Targets, units: dict[str, int], measure: str, year: int) -> Span:
     """Where one count of an LA-year may go with its other counts fixed (empty when low > high)."""
-    if measure in IN_POST_FTE and single_person_in_post(units):
-        return units[measure], units[measure]  # its case holders must stay all of its FTE
+    if measure in IN_POST_FTE and agency_records_only(units):
+        return units[measure], units[measure]  # its case holders must stay the FTE of whole records
     unit = COUNT_UNITS[measure]
     low, high = targets.intervals[measure]
     values = {m: amount / COUNT_UNITS[m] for m, amount in units.items()}

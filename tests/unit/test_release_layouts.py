@@ -19,7 +19,13 @@ from orchestration.lib.checks.expectations import Validator
 from orchestration.lib.load.published import DFE_INDICATORS, load_published
 from orchestration.lib.sources import dfe_release
 from orchestration.lib.sources.published_csv import FileRejected
-from tests.release_layouts import CURRENT_RELEASE, headline_measures_release, write_release
+from tests.release_layouts import (
+    CURRENT_RELEASE,
+    IDENTIFIERS,
+    headline_measures_release,
+    with_councils_as_x,
+    write_release,
+)
 
 WORKFORCE = str(Path(sys.executable).with_name("workforce"))
 
@@ -138,3 +144,16 @@ def test_the_loader_loads_the_headline_release_and_quarantines_a_broken_one_keep
             for path in sorted(folder.glob("csww_*20*.csv"))
             if path.name != "csww_2025.csv"
         }
+
+
+def test_no_return_is_written_for_a_council_year_without_any_figure(tmp_path):
+    """City of London 2017 published as `x` throughout: nothing to make a return from, and the summary says so."""
+    releases = tmp_path / "raw" / "dfe" / "csww_indicators"
+    releases.mkdir(parents=True)
+    every_measure = tuple(name for name in _rows(CURRENT_RELEASE)[0] if name not in IDENTIFIERS)
+    with_councils_as_x(releases, {2017: {"201": every_measure}})
+    result = _generate(tmp_path / "raw", tmp_path / "out", "--year", "2017", "--la", "201", "--la", "202")
+    assert result.returncode == 0, result.stderr
+    assert [p.parent.parent.name for p in (tmp_path / "out").glob("*/2017/*.xml")] == ["202"]
+    assert "1 council-years not written: DfE published no figure for them" in result.stdout
+    assert "no DfE figure: 201 2017" in result.stdout
