@@ -34,7 +34,16 @@ from orchestration.lib.sources.csww import spec
 from synthetic.calibration import Targets
 from synthetic.measures import MICRO
 from synthetic.people import PersonRegistry, age_at
-from synthetic.posts import OTHER_DESTINATION, OTHER_LA, OTHER_REASON, POST_COLUMNS, census, leave, year_start
+from synthetic.posts import (
+    OTHER_DESTINATION,
+    OTHER_LA,
+    OTHER_REASON,
+    POST_COLUMNS,
+    census,
+    leave,
+    two_post_holders,
+    year_start,
+)
 from synthetic.release import Release
 from synthetic.roster import Arrivals, Departures, Roster, build_roster
 from synthetic.tables import Table, concat, empty, size, take
@@ -101,6 +110,8 @@ def _split_posts(rng: np.random.Generator, pool: Table, persons: np.ndarray, yea
     _, first = np.unique(pool["person"][order], return_index=True)
     kept = np.zeros(len(order), dtype=bool)
     kept[first] = True
+    # A post that began the day the kept one did stays too: only a post of another start date ends.
+    kept |= pool["start"][order] == np.repeat(pool["start"][order][first], np.diff(np.append(first, len(order))))
     ended = leave(rng, take(pool, order[~kept]), year)
     ended["destination"] = np.full(size(ended), OTHER_DESTINATION, dtype=np.int8)
     ended["reason"] = np.full(size(ended), OTHER_REASON, dtype=np.int8)
@@ -113,11 +124,11 @@ def plan_departures(
     in_post_starters, leaving_starters = starters_split(targets)
     leavers_needed = targets.units["leavers_headcount"] - leaving_starters
     stayers_needed = targets.units["inpost_headcount"] - in_post_starters
-    persons, holdings = np.unique(pool["person"], return_counts=True)
+    persons = np.unique(pool["person"])
     retiring = age_at(people.birth(persons), spec.reference_date(year)) >= RETIREMENT_AGE
     # Too few people: some holding two posts leave one and stay, so each is a leaver and a stayer.
     short = leavers_needed + stayers_needed - len(persons)
-    two_posts = np.flatnonzero((holdings > 1) & ~retiring)
+    two_posts = np.flatnonzero(np.isin(persons, two_post_holders(pool)) & ~retiring)
     splitting = rng.permutation(two_posts)[: max(0, min(short, len(two_posts), leavers_needed, stayers_needed))]
     split = np.zeros(len(persons), dtype=bool)
     split[splitting] = True

@@ -157,6 +157,17 @@ def second_posts(rng: np.random.Generator, posts: Table, count: int, latest_star
     return extra
 
 
+def two_post_holders(posts: Table) -> np.ndarray:
+    """People holding posts that began on different days: they can leave one and stay in another.
+
+    Posts that began the same day cannot be told apart by a continuity check that matches a role by
+    SWENo and RoleStartDate (rules.yml, leaver-still-in-post), so they do not count.
+    """
+    pairs = np.unique(np.stack([posts["person"], posts["start"].astype(np.int64)]), axis=1)
+    persons, starts = np.unique(pairs[0], return_counts=True)
+    return persons[starts > 1]
+
+
 def with_second_posts(rng: np.random.Generator, posts: Table, share: float, latest_start: int | None) -> Table:
     count = int(rng.binomial(len(posts["person"]), share)) if len(posts["person"]) else 0
     return concat([posts, second_posts(rng, posts, count, latest_start)], POST_COLUMNS) if count else posts

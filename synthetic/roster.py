@@ -31,6 +31,7 @@ from synthetic.posts import (
     second_posts,
     starts_before_year,
     starts_in_year,
+    two_post_holders,
     with_second_posts,
     year_start,
 )
@@ -218,16 +219,13 @@ def _drop_second_post(groups: dict[int, Table], categories: tuple[int, ...]) -> 
 
 
 def _ensure_two_post_holders(rng: np.random.Generator, groups: dict[int, Table], wanted: int, year: int) -> None:
-    """At least `wanted` people in post holding two posts: stayers first, then starters."""
-    posts = concat([groups[STAYER], groups[STARTER]], POST_COLUMNS)
-    _, holdings = np.unique(posts["person"], return_counts=True)
-    missing = wanted - int((holdings > 1).sum())
-    for category in (STAYER, STARTER):
-        if missing <= 0:
-            return
-        extra = second_posts(rng, groups[category], missing, _latest_start(category, year))
-        groups[category] = concat([groups[category], extra], POST_COLUMNS)
-        missing -= size(extra)
+    """At least `wanted` people in post holding two posts that began on different days (see
+    `posts.two_post_holders`): stayers, whose second post began between their first's start and the year's."""
+    holders = two_post_holders(concat([groups[STAYER], groups[STARTER]], POST_COLUMNS))
+    missing = wanted - len(holders)
+    if missing > 0:
+        extra = second_posts(rng, groups[STAYER], missing, _latest_start(STAYER, year))
+        groups[STAYER] = concat([groups[STAYER], extra], POST_COLUMNS)
 
 
 def _ensure_capacity(rng: np.random.Generator, groups: dict[int, Table], targets: Targets, year: int) -> None:
