@@ -9,7 +9,10 @@ post), so the gaps are closed and counted in each file's sidecar:
 - too few people in the pool: people holding two posts leave one and stay in the other, so they
   are one leaver and one stayer ("in post, left a second post"). Each year, as many of a council's
   people as next year's published counts will need in this way hold two posts (see
-  `two_post_holders_needed`). Only if that is not enough are the extra stayers or leavers people
+  `two_post_holders_needed`); the second post is given a start before the collection year, which
+  strictly the return before would have shown (no continuity check compares returns two years
+  apart, and counting it there would move that year's published counts). Only if that is not
+  enough are the extra stayers or leavers people
   whose post began before the collection year but who were not in last year's synthetic return
   ("not in last return"), which DfE's continuity checks would query;
 - too many: the surplus leave the synthetic population without a leaver record ("left without
