@@ -8,7 +8,7 @@ export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: install run test dev docs bench lint clean serve portal-assets portal-bench
+.PHONY: install run test dev docs bench lint exceptions clean serve portal-assets portal-bench
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	test -x $(UV) || ($(PYTHON) -m venv $(VENV) && $(BIN)/pip install --quiet --disable-pip-version-check uv==0.13.9)
@@ -61,6 +61,11 @@ docs: install
 ## bench: timings and peak memory at England scale and above
 bench: install
 	$(BIN)/python -m orchestration.bench
+
+## exceptions: regenerate the reconciliation-exceptions register from the DfE releases in raw/dfe/csww_indicators
+EXCEPTIONS := dbt_project/seeds/benchmarks/reconciliation_exceptions.csv
+exceptions: install
+	$(BIN)/python -m synthetic.group_exceptions > $(EXCEPTIONS).new && mv $(EXCEPTIONS).new $(EXCEPTIONS)
 
 lint: install
 	$(BIN)/ruff check orchestration synthetic tests portal

@@ -15,16 +15,24 @@ from orchestration.defs.automation.job_names import FULL_REBUILD, JOBS
 
 def _generate(args: argparse.Namespace) -> int:
     from orchestration.lib import paths
-    from synthetic import generate_returns
+    from orchestration.lib.sources.published_csv import FileRejected
+    from synthetic import GenerationRefused, generate_returns
 
-    summary = generate_returns(
-        out_dir=Path(args.out) if args.out else paths.returns_dir(),
-        seed=args.seed,
-        years=args.year or None,
-        la_codes=args.la or None,
-        scale=args.scale,
-        progress=lambda message: print(message, flush=True),
-    )
+    try:
+        summary = generate_returns(
+            out_dir=Path(args.out) if args.out else paths.returns_dir(),
+            seed=args.seed,
+            years=args.year or None,
+            la_codes=args.la or None,
+            scale=args.scale,
+            progress=lambda message: print(message, flush=True),
+        )
+    except FileRejected as refused:
+        print(f"workforce generate: a DfE release cannot be read, so nothing was written.\n{refused}", file=sys.stderr)
+        return 2
+    except GenerationRefused as refused:
+        print(f"workforce generate: {refused}", file=sys.stderr)
+        return 2
     print(summary.describe())
     return 0
 

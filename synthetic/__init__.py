@@ -7,6 +7,6 @@ population (people carried across years and councils) -> roster (one return's re
 writer (XML) -> landing (never overwrite a file we did not write). See run.py for the flow.
 """
 
-from synthetic.run import GenerationSummary, generate_returns
+from synthetic.run import GenerationRefused, GenerationSummary, generate_returns
 
-__all__ = ["GenerationSummary", "generate_returns"]
+__all__ = ["GenerationRefused", "GenerationSummary", "generate_returns"]

@@ -26,17 +26,18 @@ from synthetic.measures import (
     CENTI,
     COUNT_UNITS,
     COUNTS,
+    FTE_WITHIN_HEADCOUNT,
     HEADCOUNT_OF_FTE,
+    MICRO,
     RATE_TOLERANCE,
     RATES,
     WHOLE,
     denominator_for,
     numerator_for,
     rate_of_units,
+    rounding_interval,
 )
 
-INTERVAL_MARGIN = 0.0499
-"""Keep targets strictly inside a count's rounding interval so that no half-way value is written."""
 GRID_POINTS = 41
 UNDEFINED_RATE_DEVIATION = 1e3
 """Deviation charged to a published rate whose denominator came out as zero."""
@@ -139,13 +140,16 @@ class _Problem:
         unit, centre = COUNT_UNITS[measure], self.published[measure]
         if measure in figures.low:
             return round(0.01 * unit), round(0.04 * unit)
-        margin = int(INTERVAL_MARGIN * unit)
+        low, high = rounding_interval(measure, centre)
         headcount = self.whole.get(HEADCOUNT_OF_FTE.get(measure, ""))
         if centre == 0:
             # A published 0 FTE next to a positive headcount (810 leavers 2017: 5 people) is people
             # with a tiny FTE between them; each needs at least one unit.
-            return (headcount, margin) if headcount else (0, 0)
-        low, high = max(centre - margin, 1), centre + margin
+            return (headcount, high) if headcount else (0, 0)
+        low = max(low, 1)
+        if measure in FTE_WITHIN_HEADCOUNT and headcount is not None:
+            high = min(high, headcount * unit)
+            return min(low, high), high
         if self.fte_within_headcount and headcount is not None and low <= headcount * unit:
             high = min(high, headcount * unit)
         return low, high
@@ -200,15 +204,48 @@ def _best_cover(problem: _Problem, agency: np.ndarray, vacancy: np.ndarray) -> t
     return cover[0][best], over_agency[pick], over_vacancy[pick]
 
 
-def _best_case_holders(problem: _Problem, ceiling: int) -> int:
+def _best_case_holders(problem: _Problem, ceiling: np.ndarray) -> np.ndarray:
+    """Case holders' FTE for each ceiling (in-post plus agency FTE: case holders are among them)."""
     low, high = problem.interval["case_holders_fte"]
-    high = max(low, min(high, ceiling))
     caseload = problem.rates["caseload_fte"]
     if caseload:
         wanted = denominator_for(RATES["caseload_fte"], caseload, {"cases": problem.whole["cases"]}, problem.year)
     else:
         wanted = problem.centre("case_holders_fte")
-    return int(np.clip(round(wanted), low, high))
+    if agency_records_only(problem.whole) and problem.whole["cases"]:
+        records = problem.whole["agency_headcount"]
+        choices = [_whole_records_holding(low, high, int(agency), records, wanted) for agency in np.ravel(ceiling)]
+        return np.array(choices, dtype=np.int64).reshape(np.shape(ceiling))
+    high = np.maximum(low, np.minimum(high, ceiling))
+    return np.clip(round(wanted), low, high).astype(np.int64)
+
+
+def agency_records_only(units: dict[str, int]) -> bool:
+    """No LA-employed worker in post: the records in post are agency records, one per head, which cannot
+    take a second post, so the case holders' FTE is that of some whole records."""
+    return units["inpost_headcount"] == 0
+
+
+def _whole_records_holding(low: int, high: int, agency: int, records: int, wanted: float) -> int:
+    """The case holders' FTE nearest `wanted` that `holders` of the agency records can hold while the others,
+    at most 1 FTE each, hold the rest (Isles of Scilly 2024: 3 agency workers, 3.0 FTE, 1.0 FTE of case holders)."""
+    best = min(high, agency)
+    for holders in range(1, records + 1):
+        least, most = max(low, agency - (records - holders) * MICRO), min(high, holders * MICRO, agency)
+        if least <= most:
+            choice = int(min(max(round(wanted), least), most))
+            if abs(choice - wanted) < abs(best - wanted) or not low <= best <= min(high, agency):
+                best = choice
+    return best
+
+
+def _case_holders_deviation(problem: _Problem, in_post: np.ndarray) -> np.ndarray:
+    """How far the caseload lands for each in-post plus agency FTE, which bounds the case holders; a
+    miss where it cannot hold even the fewest case holders the interval allows."""
+    ceiling = in_post * COUNT_UNITS["case_holders_fte"] // MICRO
+    holders = _best_case_holders(problem, ceiling)
+    achieved = _achieved(problem, "caseload_fte", cases=np.asarray(problem.whole["cases"]), case_holders_fte=holders)
+    return np.where(ceiling >= problem.interval["case_holders_fte"][0], achieved, UNDEFINED_RATE_DEVIATION)
 
 
 def _search(problem: _Problem) -> dict[str, int]:
@@ -226,6 +263,7 @@ def _search(problem: _Problem) -> dict[str, int]:
         _achieved(problem, "vacancy_rate_fte", vacancy_fte=v, inpost_fte=i),
         dev_cover[None, :, :],
         dev_vacancy_cover[None, :, :],
+        _case_holders_deviation(problem, i + a),
     )
     best_i, best_a, best_v = np.unravel_index(int(np.argmin(score)), score.shape)
     return {
@@ -259,7 +297,8 @@ def calibrate(figures: FilledFigures, year: int, scale: float = 1.0) -> Targets:
     """Exact totals for one return; `scale` multiplies every count (rates are kept).
 
     FTE totals are first kept within their headcounts (one post each); only where a published
-    rate needs it (North Tyneside 2024 agency: 24 people, 24.02 FTE) may someone hold two posts.
+    rate needs it may someone hold two posts. Agency FTE always stays within the agency headcount,
+    which counts records (North Tyneside 2024: 24 agency records, 24.0 FTE, agency cover 4.95).
     """
     targets = _solve(_Problem(figures, year, scale, fte_within_headcount=True))
     if targets.unmet:
@@ -274,5 +313,5 @@ def _solve(problem: _Problem) -> Targets:
     units.update(_search(problem))
     units["starters_fte"] = problem.centre("starters_fte")
     ceiling = units["inpost_fte"] + units["agency_fte"]
-    units["case_holders_fte"] = _best_case_holders(problem, ceiling)
+    units["case_holders_fte"] = int(_best_case_holders(problem, np.asarray(ceiling)))
     return Targets(units=units, rates=_rate_checks(problem.rates, units, problem.year), intervals=problem.interval)

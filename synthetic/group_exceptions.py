@@ -1,17 +1,25 @@
 """DfE's group figures that are not sums (or ratios of sums) of its LA rows: the reconciliation exceptions.
 
 `group_total_exceptions(release_dir)` lists every (time_period, area_code, measure) of a region,
-London sub-region or England row that the LA rows cannot reproduce, with the reason and evidence:
+London sub-region or England row that the LA rows cannot reproduce, each with a `claim` saying what
+DfE did, the `councils` it concerns and a `reason` giving DfE's own arithmetic:
 
-- a count whose DfE total leaves out a suppressed LA's value, or that no choice of its members'
-  values inside their rounding reaches (see `group_checks`);
-- a rate that no choice of the group's counts brings within GROUP_RATE_TOLERANCE: DfE left a
-  suppressed LA out of the rate but not out of the counts (West Midlands 2024 agency rate, 13.9,
-  is 12.5 with Birmingham's agency FTE, which DfE's agency total holds);
-- a rate of a count exception that the generated counts miss (where they match, it is by chance).
+- `total_leaves_out`: a count whose DfE total is the sum of its published rows without some
+  suppressed councils, which the returns include. For a region or London sub-region the total is
+  within `residual_bound` of the sum of its published council rows (each published row and the
+  total are within half a rounding unit of the true values), once any residual DfE's total holds
+  for other suppressed councils is given to them (see `imputation`); for London and England the
+  total is within rounding of the sum of its sub-region or region rows, which leave them out.
+- `total_out_of_reach`: a count that no choice of its members' values inside their rounding
+  reaches, no council being suppressed.
+- `rate_not_ratio_of_totals`: a rate that no choice of the group's counts brings to DfE's at its
+  rounding: DfE left suppressed councils out of the rate but not out of the counts (West Midlands
+  2024 agency rate, 13.9, is 12.5 with Birmingham's agency FTE, which DfE's agency total holds).
+- `rate_follows_from_count`: a rate of a count exception that the generated counts miss.
 
-`python -m synthetic.group_exceptions [release_dir]` prints them as CSV rows
-(time_period, area_code, measure, reason), the columns of the reconciliation-exceptions seed.
+`python -m synthetic.group_exceptions [release_dir] > dbt_project/seeds/benchmarks/reconciliation_exceptions.csv`
+(`make exceptions`) writes them as the reconciliation-exceptions seed; the same releases always give
+the same file. Tolerances are DfE's rounding: half a unit of the published precision, half-up.
 """
 
 from __future__ import annotations
@@ -19,129 +27,188 @@ from __future__ import annotations
 import csv
 import sys
 from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+from orchestration.lib import measures as registry
 from orchestration.lib import paths
 from synthetic.calibration import Targets, calibrate
 from synthetic.group_checks import CountCheck, Key, YearChecks
 from synthetic.group_fitting import fit_group_totals
-from synthetic.groups import Group
-from synthetic.imputation import LOW, fill_suppressed
-from synthetic.measures import COUNT_UNITS, COUNTS, RATES, Rate, is_whole
-from synthetic.release import load_release
+from synthetic.groups import ENGLAND, Group
+from synthetic.imputation import LOW, fill_suppressed, residual_bound
+from synthetic.measures import COUNT_UNITS, COUNTS, RATES, Rate
+from synthetic.release import Release, load_release
 
-GROUP_RATE_TOLERANCE = 0.1
-"""A recomputed group rate must lie this close to DfE's (the warehouse's reconciliation tolerance)."""
+TOTAL_LEAVES_OUT = "total_leaves_out"
+TOTAL_OUT_OF_REACH = "total_out_of_reach"
+RATE_NOT_RATIO_OF_TOTALS = "rate_not_ratio_of_totals"
+RATE_FOLLOWS_FROM_COUNT = "rate_follows_from_count"
+CLAIMS = (TOTAL_LEAVES_OUT, TOTAL_OUT_OF_REACH, RATE_NOT_RATIO_OF_TOTALS, RATE_FOLLOWS_FROM_COUNT)
+SEED_COLUMNS = ("time_period", "area_code", "measure", "claim", "councils", "reason")
 
 Entry = dict[str, object]
 
 
-def _shown(value: float, measure: str) -> str:
-    return f"{value:.0f}" if is_whole(measure) else f"{value:.1f}"
+def published_text(value: float | Decimal, measure: str) -> str:
+    """A value as DfE would publish it: half-up at the measure's precision."""
+    decimals = registry.measures()[measure].decimals
+    return str(Decimal(str(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+
+
+def rounds_to(value: float | None, published: float, measure: str) -> bool:
+    """Whether `value` is published as `published` (DfE's rounding: half-up at its precision)."""
+    return value is not None and Decimal(published_text(value, measure)) == Decimal(str(published))
 
 
 def _rate_text(rate: float | None) -> str:
     return "undefined" if rate is None else f"{rate:.2f}"
 
 
-def _listed(members: Iterable[str]) -> str:
-    named = ", ".join(members)
-    return f"; suppressed: {named}" if named else ""
+def _span_text(lowest: float | None, highest: float | None) -> str:
+    low, high = _rate_text(lowest), _rate_text(highest)
+    return low if low == high else f"{low} to {high}"
 
 
-def _misses(rate: float | None, published: float) -> bool:
-    return rate is None or abs(rate - published) > GROUP_RATE_TOLERANCE
-
-
-def _out_of_reach(lowest: float | None, highest: float | None, published: float) -> bool:
-    """No choice of the group's counts gives a rate close enough to DfE's."""
+def _reaches(lowest: float | None, highest: float | None, published: float, measure: str) -> bool:
+    """Some rate between `lowest` and `highest` is published as DfE's value."""
     if lowest is None or highest is None:
-        return True
-    return not lowest - GROUP_RATE_TOLERANCE <= published <= highest + GROUP_RATE_TOLERANCE
+        return False
+    half = float(Decimal(5).scaleb(-registry.measures()[measure].decimals - 1))
+    return lowest < published + half and published - half <= highest
 
 
 class _YearExceptions:
     """One collection year's exceptions, judged on the LA-years' rounding and on the fitted targets."""
 
-    def __init__(self, checks: YearChecks, fitted: dict[Key, Targets]):
-        self.checks, self.fitted, self.year = checks, fitted, checks.year
+    def __init__(self, release: Release, checks: YearChecks, fitted: dict[Key, Targets]):
+        self.release, self.checks, self.fitted, self.year = release, checks, fitted, checks.year
 
     def entries(self) -> list[Entry]:
-        found = []
+        found: list[Entry] = []
         for group in self.checks.groups:
-            checks = [self.checks.counts[(group.area_code, measure)] for measure in COUNTS]
-            found += [self.count_entry(c) for c in checks if c.window is not None and c.target is None]
+            counts = [self.checks.counts[(group.area_code, measure)] for measure in COUNTS]
+            found += [self.count_entry(c) for c in counts if c.window is not None and c.target is None]
             found += [entry for name, rate in RATES.items() if (entry := self.rate_entry(group, name, rate))]
         return found
 
-    def entry(self, group: Group, measure: str, reason: str, **evidence: object) -> Entry:
+    # -- naming -------------------------------------------------------------------------------
+    def area_name(self, group: Group) -> str:
+        if group.area_code == ENGLAND:
+            return "England"
+        return self.release.region_names.get(group.area_code, group.area_code)
+
+    def council(self, unit: str, measure: str) -> str:
+        row = self.release.rows[(unit, self.year)]
+        return f"{row.la_name} ({row.area_code}, '{row.text.get(measure, '')}')"
+
+    def entry(self, group: Group, measure: str, claim: str, councils: Iterable[str], reason: str) -> Entry:
         return {
             "time_period": self.year,
             "area_code": group.area_code,
             "measure": measure,
+            "claim": claim,
+            "councils": " ".join(sorted(set(councils))),
             "reason": reason,
             "published": group.value(measure),
-            **evidence,
         }
 
-    def suppressed(self, group: Group, measures: tuple[str, ...]) -> list[dict[str, object]]:
-        """Every member's imputed value of these counts, with its symbol and whether DfE's totals hold it."""
-        return [
-            {
-                "old_la_code": unit,
-                "measure": i.measure,
-                "symbol": i.symbol,
-                "value": i.value,
-                "in_dfe_totals": i.in_dfe_totals,
-            }
-            for unit in group.members
-            for i in self.checks.figures[(unit, self.year)].imputations
-            if i.measure in measures
+    # -- counts -------------------------------------------------------------------------------
+    def parts(self, group: Group, measure: str) -> tuple[list[str], Decimal, int]:
+        """What DfE's total adds up: its council rows, or its sub-region or region rows (names, sum, how many)."""
+        if group.subgroups:
+            subgroups = [self.checks.by_code[code] for code in group.subgroups]
+            values = [Decimal(sub.published[measure]) for sub in subgroups if sub.value(measure) is not None]
+            return [self.area_name(sub) for sub in subgroups], sum(values, Decimal(0)), len(values)
+        values = [
+            Decimal(text)
+            for unit in group.direct_members
+            if self.release.rows[(unit, self.year)].number(measure) is not None
+            for text in [self.release.rows[(unit, self.year)].text[measure]]
         ]
+        return ["council rows"], sum(values, Decimal(0)), len(values)
 
     def count_entry(self, check: CountCheck) -> Entry:
         group, measure = check.group, check.measure
-        published = group.value(measure) or 0.0
-        total = sum(self.checks.figures[(unit, self.year)].counts[measure] for unit in group.members)
-        gap = f"{_shown(abs(total - published), measure)} {'above' if total > published else 'below'}"
-        sums = f"the LA rows, estimates included, add up to {_shown(total, measure)}, {gap} DfE's"
-        sums += f" {_shown(published, measure)}"
-        suppressed = self.suppressed(group, (measure,))
-        if check.left_out:
-            named = ", ".join(f"{unit} ({i.symbol}, estimated {i.value:g})" for unit, i in check.left_out)
-            reason = f"DfE's total leaves out {named}: {sums}"
-        else:
-            room = (check.reach[1] - check.reach[0]) / 2 / COUNT_UNITS[measure]
-            reason = f"{sums}, more than the members' rounding moves them ({room:g})"
-            reason += _listed(f"{s['old_la_code']} ({s['symbol']}, {s['value']:g})" for s in suppressed)
-        evidence = {"members_value": round(total, 6), "gap": round(published - total, 6), "suppressed": suppressed}
-        return self.entry(group, measure, reason, **evidence)
+        published = Decimal(group.published[measure])
+        names, summed, many = self.parts(group, measure)
+        bound = residual_bound(measure, many)
+        what = (
+            f"its {many} published council rows"
+            if names == ["council rows"]
+            else f"its {' and '.join(names) if len(names) <= 2 else f'{many} region'} rows"
+        )
+        arithmetic = f"DfE's {self.area_name(group)} {measure}, {published}, against {what}, {summed}"
+        arithmetic += f" (their rounding: ±{bound})" if bound else " (whole numbers: exact)"
+        figures = self.checks.figures
+        if not check.left_out:
+            reason = f"{arithmetic}: no choice of the council values inside their rounding reaches it"
+            return self.entry(group, measure, TOTAL_OUT_OF_REACH, [], reason)
+        held = [
+            (unit, i)
+            for unit in group.members
+            for i in figures[(unit, self.year)].imputations
+            if i.measure == measure and i.in_dfe_totals and i.symbol != LOW
+        ]
+        reason = arithmetic
+        if held:
+            shares = " and ".join(f"{self.council(unit, measure)}, {i.value:g}" for unit, i in held)
+            reason += f"; the {published - summed} beyond that is DfE's figure for {shares}"
+        # Every council the total leaves out, those whose estimate is 0 (an `x` or `z` with nothing in post) too.
+        left_out = [
+            (unit, i)
+            for unit in group.members
+            for i in figures[(unit, self.year)].imputations
+            if i.measure == measure and not i.in_dfe_totals
+        ]
+        named = ", ".join(f"{self.council(unit, measure)}, whose return adds {i.value:g}" for unit, i in left_out)
+        reason += f"; it leaves out {named}"
+        return self.entry(group, measure, TOTAL_LEAVES_OUT, [unit for unit, _ in left_out], reason)
 
+    # -- rates --------------------------------------------------------------------------------
     def rate_entry(self, group: Group, name: str, rate: Rate) -> Entry | None:
         """A group rate the LA rows miss: out of reach of any choice of counts, or off a count exception."""
         published = group.value(name)
         if published is None:
             return None
         exceptions = [c for c in rate.counts if self.checks.fitted_window(group.area_code, c) is None]
+        exceptions = [c for c in exceptions if self.checks.counts[(group.area_code, c)].window is not None]
         generated = rate.of(self.generated_sums(group, rate.counts), self.year)
         lowest, highest = self.rate_reach(group, rate)
-        if not (_out_of_reach(lowest, highest, published) or (exceptions and _misses(generated, published))):
+        reachable = _reaches(lowest, highest, published, name)
+        if reachable and (not exceptions or rounds_to(generated, published, name)):
             return None
         if exceptions:
-            reason = f"follows from its count exception(s) ({', '.join(exceptions)}):"
-            reason += f" the LA rows give {_rate_text(generated)}"
-        else:
-            reason = "DfE's rate is not the ratio of its own totals,"
-            reason += f" which gives {_rate_text(lowest)} to {_rate_text(highest)}"
-        reason += f", not DfE's {published:.1f}"
-        suppressed = self.suppressed(group, rate.counts)
-        reason += _listed(f"{s['old_la_code']} ({s['measure']} {s['symbol']})" for s in suppressed)
-        lacking = tuple(sorted({str(s["old_la_code"]) for s in suppressed if s["symbol"] != LOW}))
-        without = rate.of(self.generated_sums(group, rate.counts, lacking), self.year) if lacking else None
+            left_out = sorted(
+                {unit for c in exceptions for unit, _ in self.checks.counts[(group.area_code, c)].left_out}
+            )
+            reason = (
+                f"Follows from the {', '.join(exceptions)} exception(s): the returns give {_rate_text(generated)}, "
+                f"DfE {published}"
+            )
+            return self.entry(group, name, RATE_FOLLOWS_FROM_COUNT, left_out, reason)
+        lacking = self.suppressed(group, rate)
+        without = rate.of(self.generated_sums(group, rate.counts, tuple(lacking)), self.year) if lacking else None
+        reason = (
+            f"DfE's {self.area_name(group)} {name}, {published}, is not the ratio of its own totals "
+            f"({rate.formula()}), which gives {_span_text(lowest, highest)}"
+        )
         if lacking:
-            reason += f"; without {', '.join(lacking)} the LA rows give {_rate_text(without)}"
-        evidence = {"reachable": [lowest, highest], "generated": generated, "without_suppressed": without}
-        return self.entry(group, name, reason, **evidence, suppressed=suppressed)
+            named = ", ".join(self.council(unit, name) for unit in lacking)
+            reason += f"; without {named} the council rows give {_rate_text(without)}: DfE's rate leaves them out"
+        return self.entry(group, name, RATE_NOT_RATIO_OF_TOTALS, lacking, reason)
+
+    def suppressed(self, group: Group, rate: Rate) -> list[str]:
+        """Members with a count of the rate, or the rate itself, not published (a `low` value is published as 0)."""
+        return [
+            unit
+            for unit in group.members
+            if any(
+                self.release.rows[(unit, self.year)].number(m) is None
+                and self.release.rows[(unit, self.year)].text.get(m) != LOW
+                for m in rate.counts
+            )
+        ]
 
     def rate_reach(self, group: Group, rate: Rate) -> tuple[float | None, float | None]:
         """The lowest and highest rate the group's counts allow: it rises with its numerator only."""
@@ -159,29 +226,27 @@ class _YearExceptions:
 
 
 def group_total_exceptions(release_dir: Path) -> list[Entry]:
-    """Every (time_period, area_code, measure) of the releases' group rows that the LA rows cannot reproduce.
-
-    Each entry says why in `reason`, with the evidence: DfE's `published` value; for a count the
-    members' sum (`members_value`, imputed values included) and the `gap`; for a rate the
-    `reachable` range and the `generated` value; and the members whose value was `suppressed`
-    (symbol, imputed value, whether DfE's totals hold it).
-    """
+    """Every (time_period, area_code, measure) of the releases' group rows that the LA rows cannot reproduce."""
     release = load_release(release_dir)
     figures = fill_suppressed(release)
     targets = {key: calibrate(filled, key[1]) for key, filled in figures.items()}
     fitted = fit_group_totals(release, figures, targets)
     found = []
     for year in release.years:
-        found += _YearExceptions(YearChecks(release, figures, targets, year), fitted).entries()
+        found += _YearExceptions(release, YearChecks(release, figures, targets, year), fitted).entries()
     return found
+
+
+def write_seed(entries: list[Entry], out: object) -> None:
+    writer = csv.writer(out, lineterminator="\n")  # type: ignore[arg-type]
+    writer.writerow(SEED_COLUMNS)
+    for entry in entries:
+        writer.writerow([entry[column] for column in SEED_COLUMNS])
 
 
 def main(argv: list[str]) -> None:
     release_dir = Path(argv[0]) if argv else paths.dfe_releases_dir()
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(["time_period", "area_code", "measure", "reason"])
-    for entry in group_total_exceptions(release_dir):
-        writer.writerow([entry["time_period"], entry["area_code"], entry["measure"], entry["reason"]])
+    write_seed(group_total_exceptions(release_dir), sys.stdout)
 
 
 if __name__ == "__main__":

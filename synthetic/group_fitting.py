@@ -22,52 +22,31 @@ import math
 import numpy as np
 
 from synthetic.allocation import allocate
-from synthetic.calibration import Targets, with_units
-from synthetic.group_checks import Span, YearChecks
+from synthetic.calibration import Targets, agency_records_only, with_units
+from synthetic.group_checks import SAFE_RATE_TOLERANCE, Span, YearChecks, rate_bounds
 from synthetic.groups import Group
 from synthetic.imputation import FilledFigures
-from synthetic.measures import COUNT_UNITS, COUNTS, RATE_TOLERANCE, RATES, Rate, is_whole
+from synthetic.measures import COUNT_UNITS, COUNTS, RATES, is_whole
 from synthetic.release import Release
 
 FITTED = tuple(m for m in COUNTS if not is_whole(m))
+IN_POST_FTE = ("inpost_fte", "agency_fte", "case_holders_fte")
 MAX_PASSES = 5
-SAFE_RATE_TOLERANCE = RATE_TOLERANCE - 1e-6
-"""Rate bounds are found in floating point: keep a hair inside the tolerance."""
 
 Key = tuple[str, int]
 
 
-def _share_bound(share: float, rest: float) -> float:
-    """The x for which x / (x + rest) is `share` (agency over agency plus in post)."""
-    if share <= 0:
-        return 0.0
-    return math.inf if share >= 1 else share * rest / (1 - share)
-
-
-def _rate_bounds(
-    rate: Rate, measure: str, values: dict[str, float], published: float, year: int
-) -> tuple[float, float]:
-    """Where `measure` keeps `rate` within its tolerance of `published`, the other counts as they are."""
-    factor = rate.factor(year)
-    low, high = (published - SAFE_RATE_TOLERANCE) / factor, (published + SAFE_RATE_TOLERANCE) / factor
-    rest = sum(values[c] for c in rate.denominator if c != measure)
-    if measure == rate.numerator and measure in rate.denominator:
-        return _share_bound(low, rest), _share_bound(high, rest)
-    if measure == rate.numerator:
-        return low * rest, high * rest
-    numerator = values[rate.numerator]
-    return numerator / high - rest, (numerator / low - rest if low > 0 else math.inf)
-
-
 def _room(targets: Targets, units: dict[str, int], measure: str, year: int) -> Span:
     """Where one count of an LA-year may go with its other counts fixed (empty when low > high)."""
+    if measure in IN_POST_FTE and agency_records_only(units):
+        return units[measure], units[measure]  # its case holders must stay the FTE of whole records
     unit = COUNT_UNITS[measure]
     low, high = targets.intervals[measure]
     values = {m: amount / COUNT_UNITS[m] for m, amount in units.items()}
     for name, rate in RATES.items():
         published = targets.rates[name].published
         if published is not None and measure in rate.counts:
-            lowest, highest = _rate_bounds(rate, measure, values, published, year)
+            lowest, highest = rate_bounds(rate, measure, values, published, year)
             low = max(low, math.ceil(lowest * unit))
             high = high if math.isinf(highest) else min(high, math.floor(highest * unit))
     # Case holders are people in post, agency included (the roster needs it).
@@ -227,9 +206,20 @@ class _YearFit:
         moved = 0
         for block, part in zip(blocks, allocate(wanted, rooms.astype(float), 0, rooms).tolist(), strict=True):
             if part:
-                step = part if up else -part
-                moved += self.move(block, step) if isinstance(block, str) else self.shift(block, step)
+                moved += self.step(block, part if up else -part)
+        # Carrying partners, a member that can move 0.04 may not move 0.01 (its rates round differently):
+        # what the shares did not move is tried member by member, whole and then a unit at a time.
+        for block in blocks if self.carrying else []:
+            left = wanted - abs(moved)
+            for step in dict.fromkeys((left, 1)) if left > 0 else ():
+                done = self.step(block, step if up else -step)
+                moved += done
+                if done:
+                    break
         return moved
+
+    def step(self, block: Group | str, amount: int) -> int:
+        return self.move(block, amount) if isinstance(block, str) else self.shift(block, amount)
 
 
 def fit_group_totals(

@@ -1,27 +1,31 @@
-"""Plausible values for the counts DfE did not publish (`c`, `x`, `z`, `u`, `low`), and how each was found.
+"""Values for the counts DfE did not publish (`c`, `x`, `z`, `u`, `low`), and how each was found.
 
-DfE's regional (and Inner/Outer London) totals include the true values of most `u` and `c` LAs, so
-for those the group total less the group's other LAs recovers the suppressed value; several
-suppressed LAs in one group share that residual in proportion to an estimate of each. `x` and `z`
-LAs are usually left out of DfE's totals (the residual is ~0), and so is any LA whose residual would
-be implausible (e.g. 28 leavers with 2 FTE): those are estimated from a ratio to a count that was
-published, taken from the LA's own nearest years, else its region that year, else England. `low`
-means the true value rounds to zero.
+Whether DfE's group total holds a suppressed LA's value is a matter of arithmetic on DfE's own rows:
+the total of the LA's region (or London sub-region) less the sum of its published LA rows is the
+residual. Each published row is within half a rounding unit of its true value and so is the total,
+so with the suppressed LAs left out the residual lies within `residual_bound` of zero; beyond it,
+the total holds them. Then the residual is theirs, shared in proportion to an estimate of each (LAs
+published as `c` or `u`, whose value exists, before `x` or `z` ones), however odd the value (2024
+North East: Sunderland's leavers are 2.0 FTE for 28 people, which DfE marked `u`). Otherwise DfE
+left them out, and each is estimated from a ratio to a count that was published, taken from the
+LA's own nearest years, else its region that year, else England. `low` means the true value rounds
+to zero, and DfE's totals hold it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
+from orchestration.lib import measures as registry
 from orchestration.lib.sources.dfe_release import as_number
 from synthetic.measures import COUNTS, RATES, is_whole
 from synthetic.release import Release
 
-SHARING_SYMBOLS = {"u", "c"}
+VALUE_EXISTS = ("c", "u")
+"""Symbols of a value DfE has but did not publish: a residual is theirs before an `x` or `z` LA's."""
 LOW = "low"
 LOW_VALUE = 0.02
-RESIDUAL_NOISE = 0.5
-"""Sums of rounded published counts drift up to ~0.3 from the published total; less is not a value."""
 
 # Each count is estimated as a ratio to the first of these bases (a sum of counts) that is known,
 # in this order of imputation, so a basis is filled before a count that leans on it.
@@ -39,22 +43,6 @@ BASES: dict[str, tuple[tuple[str, ...], ...]] = {
     "case_holders_fte": (("inpost_fte", "agency_fte"),),
     "cases": (("case_holders_fte",),),
     "working_days_lost_fte": (("inpost_fte",),),
-}
-# What a residual share must respect to be believed: value / sum(partners) within [low, high].
-PLAUSIBLE: dict[str, tuple[tuple[str, ...], float, float]] = {
-    "inpost_fte": (("inpost_headcount",), 0.15, 1.2),
-    "starters_fte": (("starters_headcount",), 0.15, 1.2),
-    "leavers_fte": (("leavers_headcount",), 0.15, 1.2),
-    "agency_fte": (("agency_headcount",), 0.15, 1.2),
-    "inpost_headcount": (("inpost_fte",), 0.8, 2.0),
-    "starters_headcount": (("starters_fte",), 0.8, 2.0),
-    "leavers_headcount": (("leavers_fte",), 0.8, 2.0),
-    "agency_headcount": (("agency_fte",), 0.8, 2.0),
-    "agency_cover_fte": (("agency_fte",), 0.0, 1.05),
-    "vacancy_fte": (("inpost_fte",), 0.0, 1.5),
-    "case_holders_fte": (("inpost_fte", "agency_fte"), 0.1, 1.0),
-    "cases": (("case_holders_fte",), 5.0, 40.0),
-    "working_days_lost_fte": (("inpost_fte",), 0.0, 75.0),
 }
 TYPICAL_RATIO = {
     "inpost_headcount": 0.94,
@@ -91,6 +79,13 @@ class FilledFigures:
 
 
 Key = tuple[str, int]
+
+
+def residual_bound(measure: str, rounded_values: int) -> Decimal:
+    """How far a total can be from the sum of `rounded_values` published values while holding nothing
+    else: half a rounding unit for each of them and for the total (0 for whole numbers, published exactly)."""
+    decimals = registry.measures()[measure].decimals
+    return Decimal(0) if decimals == 0 else Decimal(rounded_values + 1) * Decimal(5).scaleb(-decimals - 1)
 
 
 def _round(measure: str, value: float) -> float:
@@ -161,42 +156,35 @@ class _Filler:
 
     def fill_from_residuals(self, measure: str) -> None:
         for (group, year), members in self.groups.items():
-            sharing = [k for k in members if self.shares_residual(k, measure)]
-            if sharing:
-                self.share_residual(group, year, measure, sharing)
+            missing = [k for k in members if self.values[k][measure] is None]
+            if missing:
+                self.share_residual(group, year, measure, missing)
 
-    def shares_residual(self, key: Key, measure: str) -> bool:
-        """A missing value that DfE's group totals are known to include."""
-        return self.values[key][measure] is None and self.symbol(key, measure) in SHARING_SYMBOLS
-
-    def share_residual(self, group: str, year: int, measure: str, sharing: list[Key]) -> None:
+    def share_residual(self, group: str, year: int, measure: str, missing: list[Key]) -> None:
+        """Give the residual of DfE's total to the suppressed LAs when the arithmetic says the total holds them."""
         total, pool, area = self.group_total(group, year, measure)
         if total is None:
             return
-        residual = total - sum(v for k in pool if (v := self.values[k][measure]) is not None)
-        if residual <= RESIDUAL_NOISE:
+        published = [v for k in pool if (v := self.values[k][measure]) is not None]
+        residual = Decimal(str(total)) - sum(Decimal(str(v)) for v in published)
+        bound = residual_bound(measure, len(published))
+        if residual <= bound:
             return
+        sharing = [k for k in missing if self.symbol(k, measure) in VALUE_EXISTS] or missing
         estimates = [max(self.ratio_estimate(k, measure)[0] or 0.0, 1e-9) for k in sharing]
-        method = f"{area} published total {total:g} less its other LAs: residual {residual:.1f}"
+        method = (
+            f"{area} published total {total:g} less its {len(published)} published LA rows: residual {residual}, "
+            f"beyond their rounding ({bound}), so DfE's total holds it"
+        )
         if len(sharing) > 1:
-            method += f", shared in proportion to estimates with {len(sharing) - 1} other suppressed LA(s)"
+            method += f"; shared in proportion to estimates with {len(sharing) - 1} other suppressed LA(s)"
         for key, estimate in zip(sharing, estimates, strict=True):
-            share = residual * estimate / sum(estimates)
-            if self.plausible(key, measure, share):
-                self.record(key, measure, self.consistent(key, measure, share), method, in_dfe_totals=True)
+            share = float(residual) * estimate / sum(estimates)
+            self.record(key, measure, share, method, in_dfe_totals=True)
 
     def basis_value(self, key: Key, basis: tuple[str, ...]) -> float | None:
         parts = [self.values[key][name] for name in basis]
         return None if any(part is None for part in parts) else sum(parts)  # type: ignore[arg-type]
-
-    def plausible(self, key: Key, measure: str, value: float) -> bool:
-        partners, low, high = PLAUSIBLE[measure]
-        base = self.basis_value(key, partners)
-        if base is None:
-            return True
-        if base == 0:
-            return value < RESIDUAL_NOISE
-        return low <= value / base <= high
 
     # -- ratio to a published count ----------------------------------------------------------
     def published_ratio(self, keys: list[Key], measure: str, basis: tuple[str, ...]) -> float | None:

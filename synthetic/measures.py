@@ -32,10 +32,26 @@ HEADCOUNT_OF_FTE = {
     if name.endswith("_fte") and f"{name.removesuffix('_fte')}_headcount" in COUNT_UNITS
 }
 
+RECORD_HEADCOUNTS = frozenset(
+    name
+    for name, measure in registry.counts().items()
+    if measure.count.distinct == ("record_number",)  # type: ignore[union-attr]
+)
+"""Headcounts that count records, not people (agency: DfE does not de-duplicate agency workers)."""
+FTE_WITHIN_HEADCOUNT = frozenset(fte for fte, headcount in HEADCOUNT_OF_FTE.items() if headcount in RECORD_HEADCOUNTS)
+"""FTE counts that can never exceed their headcount: one record, at most 1 FTE, per head."""
+
 RATE_TOLERANCE = 0.5 * 10.0 ** -max(registry.measures()[name].decimals for name in RATES)
 """A recomputed rate reproduces a published one when it rounds to it (half a unit of its last place)."""
 
 __all__ = ["CENTI", "MICRO", "WHOLE", "Rate", "working_days"]
+
+
+def rounding_interval(measure: str, value_units: int) -> tuple[int, int]:
+    """The amounts, in the count's written unit, that DfE's half-up rounding to its published precision
+    turns into `value_units` (a published 5.0 FTE: 4.95 up to 5.049999)."""
+    half = COUNT_UNITS[measure] // (2 * 10 ** registry.measures()[measure].decimals)
+    return value_units - half, value_units + half - 1
 
 
 def is_whole(measure: str) -> bool:

@@ -6,8 +6,15 @@ how many stay (in-post headcount less in-post starters) and how many start. Publ
 not satisfy the stock-flow identity (last year's in post - leavers + starters = this year's in
 post), so the gaps are closed and counted in each file's sidecar:
 
-- too few people in the pool: the extra stayers or leavers are people whose post began before the
-  collection year but who were not in last year's synthetic return ("not in last return");
+- too few people in the pool: people holding two posts leave one and stay in the other, so they
+  are one leaver and one stayer ("in post, left a second post"). Each year, as many of a council's
+  people as next year's published counts will need in this way hold two posts (see
+  `two_post_holders_needed`); the second post is given a start before the collection year, which
+  strictly the return before would have shown (no continuity check compares returns two years
+  apart, and counting it there would move that year's published counts). Only if that is not
+  enough are the extra stayers or leavers people
+  whose post began before the collection year but who were not in last year's synthetic return
+  ("not in last return"), which DfE's continuity checks would query;
 - too many: the surplus leave the synthetic population without a leaver record ("left without
   record"); people reaching 67 go first, as retirements, so no one in a file is over 70.
 
@@ -19,6 +26,7 @@ to the successors' in-post headcounts (Dorset 835 -> 838 and 839), keeping their
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections import deque
 from collections.abc import Iterator
@@ -29,7 +37,16 @@ from orchestration.lib.sources.csww import spec
 from synthetic.calibration import Targets
 from synthetic.measures import MICRO
 from synthetic.people import PersonRegistry, age_at
-from synthetic.posts import OTHER_LA, POST_COLUMNS, census, leave, year_start
+from synthetic.posts import (
+    OTHER_DESTINATION,
+    OTHER_LA,
+    OTHER_REASON,
+    POST_COLUMNS,
+    census,
+    leave,
+    two_post_holders,
+    year_start,
+)
 from synthetic.release import Release
 from synthetic.roster import Arrivals, Departures, Roster, build_roster
 from synthetic.tables import Table, concat, empty, size, take
@@ -39,6 +56,8 @@ STARTERS_WHO_LEAVE = 0.08
 MOVER_SHARE = 0.22
 """Share of a council's in-post starters who come from another council's leavers, where there are some."""
 RETIREMENT_AGE = 67
+TWO_POST_SPARE = 1.1
+"""Two-post holders kept per person next year's counts need, for those who retire or cannot split."""
 MOVER_COLUMNS: dict[str, type] = {
     "person": np.int64,
     "from_unit": np.int64,
@@ -83,6 +102,25 @@ def _pool_split(people: int, leavers: int, stayers: int) -> tuple[int, int]:
     return leaving, min(stayers, people - leaving)
 
 
+def _split_posts(rng: np.random.Generator, pool: Table, persons: np.ndarray, year: int) -> tuple[Table, Table]:
+    """(the posts these people keep, the posts they leave): each keeps their earliest post.
+
+    Leaving a second post while staying in another is neither a move to another council nor a
+    retirement: destination and reason are "Other".
+    """
+    rows = np.flatnonzero(np.isin(pool["person"], persons))
+    order = rows[np.lexsort((pool["start"][rows], pool["person"][rows]))]
+    _, first = np.unique(pool["person"][order], return_index=True)
+    kept = np.zeros(len(order), dtype=bool)
+    kept[first] = True
+    # A post that began the day the kept one did stays too: only a post of another start date ends.
+    kept |= pool["start"][order] == np.repeat(pool["start"][order][first], np.diff(np.append(first, len(order))))
+    ended = leave(rng, take(pool, order[~kept]), year)
+    ended["destination"] = np.full(size(ended), OTHER_DESTINATION, dtype=np.int8)
+    ended["reason"] = np.full(size(ended), OTHER_REASON, dtype=np.int8)
+    return take(pool, order[kept]), ended
+
+
 def plan_departures(
     rng: np.random.Generator, pool: Table, targets: Targets, year: int, people: PersonRegistry
 ) -> Departures:
@@ -91,26 +129,45 @@ def plan_departures(
     stayers_needed = targets.units["inpost_headcount"] - in_post_starters
     persons = np.unique(pool["person"])
     retiring = age_at(people.birth(persons), spec.reference_date(year)) >= RETIREMENT_AGE
+    # Too few people: some holding two posts leave one and stay, so each is a leaver and a stayer.
+    short = leavers_needed + stayers_needed - len(persons)
+    two_posts = np.flatnonzero(np.isin(persons, two_post_holders(pool)) & ~retiring)
+    splitting = rng.permutation(two_posts)[: max(0, min(short, len(two_posts), leavers_needed, stayers_needed))]
+    split = np.zeros(len(persons), dtype=bool)
+    split[splitting] = True
     # Retirements leave first; everyone else in random order.
-    order = np.concatenate([rng.permutation(np.flatnonzero(retiring)), rng.permutation(np.flatnonzero(~retiring))])
-    leaving_count, staying_count = _pool_split(len(persons), leavers_needed, stayers_needed)
-    leaving = persons[order[:leaving_count]]
-    rest = order[leaving_count:]
+    others = np.flatnonzero(~split)
+    retiring_first = np.concatenate(
+        [rng.permutation(others[retiring[others]]), rng.permutation(others[~retiring[others]])]
+    )
+    leaving_count, staying_count = _pool_split(
+        len(others), leavers_needed - len(splitting), stayers_needed - len(splitting)
+    )
+    leaving = persons[retiring_first[:leaving_count]]
+    rest = retiring_first[leaving_count:]
     staying = persons[rest[~retiring[rest]][:staying_count]]
+    kept, ended = _split_posts(rng, pool, persons[splitting], year)
     leaver_rows = np.flatnonzero(np.isin(pool["person"], leaving))
     return Departures(
-        stayers=take(pool, np.flatnonzero(np.isin(pool["person"], staying))),
-        leavers=leave(
-            rng,
-            take(pool, leaver_rows),
-            year,
-            retiring=np.isin(pool["person"][leaver_rows], persons[retiring]),
+        stayers=concat([take(pool, np.flatnonzero(np.isin(pool["person"], staying))), kept], POST_COLUMNS),
+        leavers=concat(
+            [
+                leave(
+                    rng,
+                    take(pool, leaver_rows),
+                    year,
+                    retiring=np.isin(pool["person"][leaver_rows], persons[retiring]),
+                ),
+                ended,
+            ],
+            POST_COLUMNS,
         ),
-        unseen_stayers=stayers_needed - len(staying),
-        unseen_leavers=leavers_needed - len(leaving),
+        unseen_stayers=stayers_needed - len(staying) - len(splitting),
+        unseen_leavers=leavers_needed - len(leaving) - len(splitting),
         starters_in_post=in_post_starters,
         starters_leaving=leaving_starters,
-        left_without_record=len(persons) - len(leaving) - len(staying),
+        left_without_record=len(others) - len(leaving) - len(staying),
+        left_a_second_post=len(splitting),
     )
 
 
@@ -160,6 +217,7 @@ class Population:
                 self.agency.pop(unit, empty(POST_COLUMNS)),
                 self.people,
                 rng,
+                two_post_holders=self.two_post_holders_needed(unit, year),
             )
             rosters[unit] = roster
             self.in_post[unit] = roster.in_post_posts()
@@ -167,6 +225,22 @@ class Population:
             movers.append(self.movers_from(roster))
         self.movers = concat(movers, MOVER_COLUMNS)
         return rosters
+
+    def two_post_holders_needed(self, unit: str, year: int) -> int:
+        """How many of the council's people in post this year should hold two posts, so that next year's
+        published counts need nobody who is not in this year's return.
+
+        Next year needs in post + leavers - starters people from this year's in post; each person
+        short is one who leaves one of two posts and stays (`plan_departures`). A few spare cover
+        those who retire or are drawn otherwise.
+        """
+        following = self.targets.get((unit, year + 1))
+        if following is None:
+            return 0
+        units = following.units
+        needed = units["inpost_headcount"] + units["leavers_headcount"] - units["starters_headcount"]
+        short = needed - self.targets[(unit, year)].units["inpost_headcount"]
+        return math.ceil(short * TWO_POST_SPARE) + 1 if short > 0 else 0
 
     def movers_from(self, roster: Roster) -> Table:
         """This year's leavers to another council, one row per person."""

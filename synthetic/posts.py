@@ -65,6 +65,8 @@ DESTINATION_SHARES = {
 }
 REASON_SHARES = {"1": 62.0, "2": 1.0, "3": 1.0, "4": 3.0, "5": 7.0, "7": 3.0, "8": 8.0, "9": 13.0, "10": 2.0}
 RETIRED, RESIGNED = 5, 1
+OTHER_DESTINATION, OTHER_REASON = 7, 8
+"""LeaverDestination and ReasonLeave "Other": someone leaving one of two posts and staying in the other."""
 NO_EMPLOYMENT = 6
 OTHER_LA = int(spec.LEAVER_DESTINATION_OTHER_LA)
 SECOND_POST_ROLES = (6, 4, 3)
@@ -130,10 +132,12 @@ def new_posts(
     }
 
 
-def second_posts(rng: np.random.Generator, posts: Table, count: int, latest_start: int) -> Table:
+def second_posts(rng: np.random.Generator, posts: Table, count: int, latest_start: int | None) -> Table:
     """A further post for `count` people who hold one post here: another role, starting no earlier.
 
-    The second role differs from the first, so the (SWENo, agency, role, start) key stays unique.
+    With `latest_start` None the second post starts the day the first did: a starter then stays one
+    starter, as DfE counts starters by person and start date. The second role differs from the
+    first, so the (SWENo, agency, role, start) key stays unique.
     """
     _, first_rows, holdings = np.unique(posts["person"], return_index=True, return_counts=True)
     single = first_rows[holdings == 1]
@@ -143,15 +147,28 @@ def second_posts(rng: np.random.Generator, posts: Table, count: int, latest_star
     pick = rng.integers(0, len(choices), size=len(chosen))
     same = choices[pick] == extra["org_role"]
     extra["org_role"] = choices[np.where(same, (pick + 1) % len(choices), pick)]
+    first_start = extra["start"].astype(np.int64)
+    latest = first_start if latest_start is None else np.full(len(chosen), latest_start, dtype=np.int64)
     # A post of someone who has left must start before they left.
-    latest = np.where(extra["end"] > 0, np.minimum(latest_start, extra["end"].astype(np.int64) - 1), latest_start)
-    span = np.maximum(latest - extra["start"].astype(np.int64), 0)
+    latest = np.where(extra["end"] > 0, np.minimum(latest, extra["end"].astype(np.int64) - 1), latest)
+    span = np.maximum(latest - first_start, 0)
     extra["start"] = (extra["start"] + (rng.random(len(chosen)) * (span + 1)).astype(np.int64)).astype(np.int32)
     extra["weight"] = rng.uniform(0.2, 0.5, size=len(chosen))
     return extra
 
 
-def with_second_posts(rng: np.random.Generator, posts: Table, share: float, latest_start: int) -> Table:
+def two_post_holders(posts: Table) -> np.ndarray:
+    """People holding posts that began on different days: they can leave one and stay in another.
+
+    Posts that began the same day cannot be told apart by a continuity check that matches a role by
+    SWENo and RoleStartDate (rules.yml, leaver-still-in-post), so they do not count.
+    """
+    pairs = np.unique(np.stack([posts["person"], posts["start"].astype(np.int64)]), axis=1)
+    persons, starts = np.unique(pairs[0], return_counts=True)
+    return persons[starts > 1]
+
+
+def with_second_posts(rng: np.random.Generator, posts: Table, share: float, latest_start: int | None) -> Table:
     count = int(rng.binomial(len(posts["person"]), share)) if len(posts["person"]) else 0
     return concat([posts, second_posts(rng, posts, count, latest_start)], POST_COLUMNS) if count else posts
 

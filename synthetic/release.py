@@ -57,6 +57,10 @@ class Release:
     """(predecessor unit, first year of its successors) -> successor units."""
     region_of_sub_region: dict[str, str]
     """DfE files London's LAs under Inner or Outer London; both make up London (E12000007)."""
+    region_names: dict[str, str]
+    """Region and London sub-region names by code, as the releases give them."""
+    without_figures: tuple[tuple[str, int], ...] = ()
+    """LA-years whose row has no figure at all (every cell a symbol): nothing to make a return from."""
 
     def units(self, year: int) -> list[str]:
         return sorted(unit for unit, row_year in self.rows if row_year == year)
@@ -111,27 +115,34 @@ def load_release(directory: Path) -> Release:
     group_totals: dict[tuple[str, int], dict[str, str]] = {}
     england: dict[int, dict[str, str]] = {}
     unit_of_code: dict[str, str] = {}
+    region_names: dict[str, str] = {}
+    without_figures: list[tuple[str, int]] = []
     for record in frame.to_dict("records"):
         year = int(record["time_period"])
         level = record["geographic_level"]
         if level == REGIONAL:
             group_totals[(record["region_code"], year)] = _cell_texts(record)
+            region_names[record["region_code"]] = str(record["region_name"])
         elif level == NATIONAL:
             england[year] = _cell_texts(record)
         elif level == LOCAL_AUTHORITY:
             area = str(record["old_la_code"]).strip()
             unit = by_area.get(area, area)
+            for code in [area, *(c.strip() for c in area.split("/"))]:
+                unit_of_code[code] = unit
+            texts = _cell_texts(record)
+            if all(dfe_release.as_number(text) is None for text in texts.values()):
+                without_figures.append((unit, year))
+                continue
             rows[(unit, year)] = PublishedRow(
                 unit=unit,
                 year=year,
                 la_name=str(record["la_name"]),
                 area_code=area,
                 group=str(record["region_code"]),
-                text=_cell_texts(record),
+                text=texts,
                 release_file=str(record["release_file"]),
             )
-            for code in [area, *(c.strip() for c in area.split("/"))]:
-                unit_of_code[code] = unit
     return Release(
         rows=rows,
         group_totals=group_totals,
@@ -140,4 +151,6 @@ def load_release(directory: Path) -> Release:
         unit_of_code=unit_of_code,
         successors=_successors(by_member),
         region_of_sub_region=_region_of_sub_region(),
+        region_names=region_names,
+        without_figures=tuple(sorted(without_figures)),
     )

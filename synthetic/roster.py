@@ -25,13 +25,13 @@ from synthetic.posts import (
     NEWLY_QUALIFIED_ORIGIN,
     POST_COLUMNS,
     STARTER_ORIGIN_SHARES,
-    census,
     int_codes,
     leave,
     new_posts,
     second_posts,
     starts_before_year,
     starts_in_year,
+    two_post_holders,
     with_second_posts,
     year_start,
 )
@@ -74,6 +74,7 @@ class Departures:
     starters_in_post: int
     starters_leaving: int
     left_without_record: int
+    left_a_second_post: int
 
 
 @dataclass
@@ -121,7 +122,7 @@ def _new_starters(
     origins = int_codes(rng, STARTER_ORIGIN_SHARES, spec.START_ORIGIN, count)
     persons = _add_people(rng, people, year, origins == NEWLY_QUALIFIED_ORIGIN)
     posts = new_posts(rng, persons, starts_in_year(rng, count, year, days_before_census), origins)
-    return with_second_posts(rng, posts, SECOND_POST_SHARE, census(year) - days_before_census)
+    return with_second_posts(rng, posts, SECOND_POST_SHARE, None)
 
 
 def _earlier_posts(rng: np.random.Generator, people: PersonRegistry, count: int, year: int) -> Table:
@@ -189,8 +190,10 @@ def _groups(
 
 
 # -- enough posts for the FTE ----------------------------------------------------------------------
-def _latest_start(category: int, year: int) -> int:
-    return year_start(year) - 1 if category in (STAYER, LEAVER) else census(year)
+def _latest_start(category: int, year: int) -> int | None:
+    """The latest start of a further post: before the year for people already here, else the day the
+    first post started (a starter with two posts is one starter)."""
+    return year_start(year) - 1 if category in (STAYER, LEAVER) else None
 
 
 def _add_post(rng: np.random.Generator, groups: dict[int, Table], categories: tuple[int, ...], year: int) -> bool:
@@ -215,15 +218,26 @@ def _drop_second_post(groups: dict[int, Table], categories: tuple[int, ...]) -> 
     return False
 
 
+def _ensure_two_post_holders(rng: np.random.Generator, groups: dict[int, Table], wanted: int, year: int) -> None:
+    """At least `wanted` people in post holding two posts that began on different days (see
+    `posts.two_post_holders`): stayers, whose second post began between their first's start and the year's."""
+    holders = two_post_holders(concat([groups[STAYER], groups[STARTER]], POST_COLUMNS))
+    missing = wanted - len(holders)
+    if missing > 0:
+        extra = second_posts(rng, groups[STAYER], missing, _latest_start(STAYER, year))
+        groups[STAYER] = concat([groups[STAYER], extra], POST_COLUMNS)
+
+
 def _ensure_capacity(rng: np.random.Generator, groups: dict[int, Table], targets: Targets, year: int) -> None:
     """Posts enough for each FTE total at up to 1 FTE each, and few enough for at least a millionth each.
 
     A published FTE above its headcount (Surrey 2020: 368.2 FTE, 321 people) needs second posts;
-    one of almost nothing (Hull 2017: 5 leavers with 0.0 FTE) cannot take any.
+    one of almost nothing (Hull 2017: 5 leavers with 0.0 FTE) cannot take any. Agency workers never
+    get a second post: DfE counts every agency record as a worker, so the records are the published
+    headcount, and calibration keeps the agency FTE within it.
     """
     needs = (
         (STAFF_IN_POST, "inpost_fte"),
-        ((AGENCY,), "agency_fte"),
         ((LEAVER, STARTER_LEAVER), "leavers_fte"),
         ((STARTER, STARTER_LEAVER), "starters_fte"),
     )
@@ -281,7 +295,8 @@ def _records(groups: dict[int, Table]) -> Table:
 
 
 def _fte_records(rng: np.random.Generator, groups: dict[int, Table], targets: Targets, year: int) -> Table:
-    """Records with FTE and case holders; adds a second post where the cells cannot otherwise balance."""
+    """Records with FTE and case holders; where the cells cannot balance, another draw of case holders,
+    with a further post while someone holds only one (a council of two people may need both)."""
     for _ in range(MAX_EXTRA_POSTS):
         records = _records(groups)
         usual = usual_fte(records, targets)
@@ -291,8 +306,7 @@ def _fte_records(rng: np.random.Generator, groups: dict[int, Table], targets: Ta
         if totals is not None:
             records["fte"] = split_fte(cells, totals, records["weight"])
             return records
-        if not _add_post(rng, groups, (STAYER, STARTER, AGENCY), year):
-            break
+        _add_post(rng, groups, (STAYER, STARTER), year)
     raise RuntimeError(f"no split of the FTE targets over the records: {targets.units}")
 
 
@@ -305,8 +319,11 @@ def build_roster(
     agency_pool: Table,
     people: PersonRegistry,
     rng: np.random.Generator,
+    two_post_holders: int = 0,
 ) -> Roster:
+    """One return; at least `two_post_holders` of its people in post hold two posts (for next year)."""
     groups = _groups(rng, people, departures, arrivals, agency_pool, targets, year)
+    _ensure_two_post_holders(rng, groups, two_post_holders, year)
     _ensure_capacity(rng, groups, targets, year)
     records = _fte_records(rng, groups, targets, year)
     records["cases"] = cases_held(rng, records["case_holder"], records["fte"], targets.units["cases"])
@@ -329,6 +346,7 @@ def build_roster(
             "leavers_from_last_return": len(np.unique(departures.leavers["person"])),
             "leavers_not_in_last_return": departures.unseen_leavers,
             "left_without_record": departures.left_without_record,
+            "in_post_and_left_a_second_post": departures.left_a_second_post,
             "starters_from_other_councils": len(arrivals.persons),
         },
     )

@@ -30,6 +30,10 @@ GENERATOR = "workforce-synth"
 VERSION = "1.1"
 
 
+class GenerationRefused(ValueError):
+    """What was asked for cannot be generated; the message says why and what to ask instead."""
+
+
 @dataclass(frozen=True)
 class GeneratedReturn:
     """One return of a run, with what it was calibrated to."""
@@ -96,6 +100,7 @@ class GenerationSummary:
     imputed_values: int = 0
     returns_with_imputed_values: int = 0
     returns_missing_a_rate: list[str] = field(default_factory=list)
+    without_figures: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def count(self, outcome: str, path: Path, generated: GeneratedReturn) -> None:
@@ -133,9 +138,11 @@ class GenerationSummary:
             f"  {self.imputed_values:,} imputed values in {self.returns_with_imputed_values:,} returns "
             "(suppressed in DfE's release; each sidecar says how)",
             f"  {len(self.returns_missing_a_rate):,} returns miss a published rate by more than its rounding",
+            f"  {len(self.without_figures):,} council-years not written: DfE published no figure for them",
             f"  {self.seconds:.1f} s",
         ]
         lines += _listed("rate missed", self.returns_missing_a_rate, 10)
+        lines += _listed("no DfE figure", self.without_figures, 10)
         lines += _listed("not ours, left alone", self.not_ours, 20)
         return "\n".join(lines)
 
@@ -150,7 +157,7 @@ def _listed(label: str, items: list, most: int) -> list[str]:
 def _wanted_years(release: Release, years: list[int] | None) -> list[int]:
     missing = sorted(set(years or []) - set(release.years))
     if missing:
-        raise ValueError(
+        raise GenerationRefused(
             f"No DfE figures for collection year(s) {', '.join(map(str, missing))} in "
             f"{paths.dfe_releases_dir()}: the releases there cover {release.years[0]}-{release.years[-1]}."
         )
@@ -159,10 +166,12 @@ def _wanted_years(release: Release, years: list[int] | None) -> list[int]:
 
 def _wanted_units(release: Release, la_codes: list[str] | None) -> set[str]:
     if not la_codes:
-        return {unit for unit, _ in release.rows}
+        return {unit for unit, _ in (*release.rows, *release.without_figures)}
     unknown = [code for code in la_codes if code.strip() not in release.unit_of_code]
     if unknown:
-        raise ValueError(f"LA code(s) {', '.join(unknown)} are not in the DfE release (use 3-digit old LA codes).")
+        raise GenerationRefused(
+            f"LA code(s) {', '.join(unknown)} are not in the DfE release (use 3-digit old LA codes)."
+        )
     return {release.unit_of_code[code.strip()] for code in la_codes}
 
 
@@ -187,7 +196,7 @@ def generate_returns(
     started = time.perf_counter()
     report = progress or (lambda _message: None)
     if scale <= 0:
-        raise ValueError("scale must be positive")
+        raise GenerationRefused(f"--scale must be above 0, not {scale:g}.")
     release = load_release(paths.dfe_releases_dir())
     wanted_years, wanted_units = _wanted_years(release, years), _wanted_units(release, la_codes)
     figures = fill_suppressed(release)
@@ -199,6 +208,9 @@ def generate_returns(
         moved = sum(bool(t.moved) for t in targets.values())
         report(f"Fitted DfE's regional and England totals: {moved:,} LA-years moved inside their rounding")
     summary = GenerationSummary(out_dir=out_dir, seed=seed, scale=scale)
+    summary.without_figures = [
+        f"{unit} {year}" for unit, year in release.without_figures if year in wanted_years and unit in wanted_units
+    ]
     population = Population(seed, release, targets)
     for year, rosters in population.years(last_year):
         if year not in wanted_years:

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from orchestration.lib import paths
-from orchestration.lib.sources import la_codes
+from orchestration.lib.sources import dfe_release, la_codes, ofsted
 from orchestration.lib.sources.csww.spec import FIRST_YEAR, reference_date
 
 LOAD, IGNORE, REFUSE = "load", "ignore", "refuse"
@@ -54,7 +54,8 @@ class Source:
     name: str
     """The raw asset that loads it (raw/<name>)."""
     directory: Callable[[], Path]
-    suffix: str
+    file_types: tuple[str, ...]
+    """The file types (suffixes) its reader takes, from the reader itself."""
     what: str
     """What the files are, for messages ("DfE Indicators releases")."""
     per_la_year: bool = False
@@ -68,12 +69,16 @@ class Source:
     @property
     def layout(self) -> str:
         inner = "<old_la_code>/<year>/" if self.per_la_year else ""
-        return f"{self.folder}/{inner}<file>{self.suffix}"
+        return f"{self.folder}/{inner}<file>{'|'.join(self.file_types)}"
 
 
-RETURNS = Source("csww_returns", paths.returns_dir, ".xml", "CSWW returns", per_la_year=True)
-DFE_INDICATORS = Source("dfe_csww_indicators", paths.dfe_releases_dir, ".csv", "DfE Indicators releases")
-OFSTED_INSPECTIONS = Source("ofsted_ilacs_inspections", paths.ofsted_dir, ".csv", "Ofsted inspection outcomes")
+RETURNS = Source("csww_returns", paths.returns_dir, (".xml",), "CSWW returns", per_la_year=True)
+DFE_INDICATORS = Source(
+    "dfe_csww_indicators", paths.dfe_releases_dir, dfe_release.FILE_TYPES, "DfE Indicators releases"
+)
+OFSTED_INSPECTIONS = Source(
+    "ofsted_ilacs_inspections", paths.ofsted_dir, ofsted.FILE_TYPES, "Ofsted inspection outcomes"
+)
 SOURCES = (RETURNS, DFE_INDICATORS, OFSTED_INSPECTIONS)
 
 
@@ -321,8 +326,8 @@ def _published_file(relative: str, inner: tuple[str, ...], stat: dict[str, int],
 
     if len(inner) != 1:
         return refuse(f"{source.what} go directly in {source.folder}/, not in a sub-folder ({source.layout})")
-    if Path(inner[0]).suffix.lower() != source.suffix:
-        wanted = source.suffix.lstrip(".").upper()
+    if Path(inner[0]).suffix.lower() not in source.file_types:
+        wanted = " or ".join(t.lstrip(".").upper() for t in source.file_types)
         return refuse(
             f"{_kind(inner[0])}: {source.what} are read from {wanted} files only; this type is not read yet. "
             f"Save the file as {wanted}, as published, and put that here"
@@ -340,7 +345,7 @@ def _return_file(relative: str, inner: tuple[str, ...], stat: dict[str, int], to
         where = "directly in the returns folder" if len(inner) == 1 else "not in an <old_la_code>/<year>/ folder"
         return refuse(f"{where}. A return goes in {RETURNS.layout}, e.g. {RETURNS.folder}/301/2024/{name}")
     old_la_code, year_text, _ = inner
-    if Path(name).suffix.lower() != RETURNS.suffix:
+    if Path(name).suffix.lower() not in RETURNS.file_types:
         return refuse(
             f"{_kind(name)}: {RETURNS.what} are XML files. Export the return from your system as XML and "
             "put that file here"

@@ -6,6 +6,7 @@ whole of England is simulated behind it, as always, so this takes a few seconds)
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import statistics
 from pathlib import Path
@@ -148,6 +149,35 @@ def test_people_in_post_last_year_are_mostly_still_there(returns):
         starts_now, starts_before = _in_post_starts(parsed), _in_post_starts(previous)
         assert all(starts_before[swe] == starts_now[swe] for swe in now & before if swe in starts_before)
     assert statistics.mean(shares) > 0.75
+
+
+def test_nobody_whose_post_began_before_last_census_is_missing_from_last_years_return(landing, returns):
+    """DfE's continuity check (rules.yml, new-worker-started-earlier) finds nothing in these councils' returns:
+    where the published counts need more people than last year's return had, people holding two posts
+    leave one and stay in the other."""
+    strangers, both = {}, 0
+    for (old_la_code, year), parsed in returns.items():
+        previous = returns.get((old_la_code, year - 1))
+        if previous is None:
+            continue
+        known = {first(w, "SWENo") for w in previous.workers}
+        last_census = dt.date(year - 1, 9, 30).isoformat()
+        found = [
+            first(w, "SWENo")
+            for w in parsed.workers
+            if first(w, "AgencyWorker") == "0" and first(w, "RoleStartDate") <= last_census
+            and first(w, "SWENo") not in known
+        ]  # fmt: skip
+        if found:
+            strangers[(old_la_code, year)] = len(found)
+        leaving = {first(w, "SWENo") for w in parsed.workers if flags(w, year).leaver}
+        both += len(leaving & _in_post(parsed))
+        assert (
+            len(leaving & _in_post(parsed))
+            >= sidecar(landing, old_la_code, year)["continuity"]["in_post_and_left_a_second_post"]
+        )
+    assert strangers == {}
+    assert both > 0
 
 
 def test_people_of_a_reorganised_council_continue_in_its_successors(returns):

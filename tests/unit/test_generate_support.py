@@ -58,6 +58,7 @@ def _date(text: str | None) -> dt.date | None:
 class Flags:
     agency: bool
     leaver: bool
+    holds_post: bool
     in_post: bool
     starter: bool
     case_holder: bool
@@ -69,10 +70,12 @@ def flags(worker: list[tuple[str, str]], year: int) -> Flags:
     agency = first(worker, "AgencyWorker") == "1"
     ended, started = _date(first(worker, "RoleEndDate")), _date(first(worker, "RoleStartDate"))
     fte30 = Decimal(first(worker, "FTE30") or "0")
-    in_post = (ended is None or ended > census) and started is not None and started <= census and fte30 > 0
+    holds_post = (ended is None or ended > census) and started is not None and started <= census
+    in_post = holds_post and fte30 > 0
     return Flags(
         agency=agency,
         leaver=ended is not None and start <= ended <= census,
+        holds_post=holds_post,
         in_post=in_post,
         starter=not agency and started is not None and start <= started <= census,
         case_holder=in_post and int(first(worker, "Cases30") or "0") > 0,
@@ -80,26 +83,31 @@ def flags(worker: list[tuple[str, str]], year: int) -> Flags:
 
 
 def aggregate(parsed: ParsedReturn) -> dict[str, Decimal | int]:
-    """The counts of docs/measures.md, "Counts", from one return."""
+    """The counts of docs/measures.md, "Counts", from one return.
+
+    Heads as docs/measures.md, "Headcounts: who counts once" (DfE's methodology): in post by
+    person, starters by person and start date, leavers by person and leaving date, agency by record.
+    """
     sums = {name: Decimal(0) for name in ("inpost", "starters", "leavers", "agency", "case_holders", "days")}
-    heads: dict[str, set[str]] = {name: set() for name in ("inpost", "starters", "leavers", "agency")}
+    heads: dict[str, set[object]] = {name: set() for name in ("inpost", "starters", "leavers", "agency")}
     cases = 0
-    for worker in parsed.workers:
+    for number, worker in enumerate(parsed.workers):
         f, swe = flags(worker, parsed.year), first(worker, "SWENo")
         fte, fte30 = Decimal(first(worker, "FTE") or "0"), Decimal(first(worker, "FTE30") or "0")
         if f.in_post and not f.agency:
             sums["inpost"] += fte30
             sums["days"] += Decimal(first(worker, "WorkingDaysLost") or "0")
+        if f.holds_post and not f.agency:
             heads["inpost"].add(swe)
         if f.starter:
             sums["starters"] += fte
-            heads["starters"].add(swe)
+            heads["starters"].add((swe, first(worker, "RoleStartDate")))
         if f.leaver and not f.agency:
             sums["leavers"] += fte
-            heads["leavers"].add(swe)
+            heads["leavers"].add((swe, first(worker, "RoleEndDate")))
         if f.in_post and f.agency:
             sums["agency"] += fte30
-            heads["agency"].add(swe)
+            heads["agency"].add(number)
         if f.case_holder:
             sums["case_holders"] += fte30
             cases += int(first(worker, "Cases30"))

@@ -104,6 +104,7 @@ def load_published(
         except FileRejected as exc:
             outcome = _quarantine(path, sha, str(exc), source, loaded_at)
         else:
+            not_read = frame.attrs.get("not_read", [])
             frame["source_file"] = path.name
             frame["file_sha256"] = sha
             frame["loaded_at"] = pd.Timestamp(loaded_at)
@@ -112,13 +113,16 @@ def load_published(
             if suite.passed:
                 if added := _replace_file_rows(con, source, frame, path.name):
                     progress(f"{source.name}: new columns from {path.name}: {', '.join(added)}")
-                outcome = FileOutcome(path, LOADED, sha, rows=len(frame), message=LOADED)
+                # A spreadsheet's sheets that hold no table of the source are named, never skipped silently.
+                note = f"sheets not read: {'; '.join(not_read)}" if not_read else LOADED
+                outcome = FileOutcome(path, LOADED, sha, rows=len(frame), message=note)
             else:
                 reasons = "; ".join(r.describe() for r in suite.blocking_failures)
                 outcome = _quarantine(path, sha, f"{path.name} failed its checks: {reasons}", source, loaded_at)
         summary.outcomes.append(outcome)
         outcomes.record_history(con, source.schema, [outcome], run_id=run_id, at=loaded_at)
-        progress(f"{source.name}: {path.name} {outcome.status} ({outcome.rows} rows)")
+        note = f"; {outcome.message}" if outcome.status == LOADED and outcome.message != LOADED else ""
+        progress(f"{source.name}: {path.name} {outcome.status} ({outcome.rows} rows){note}")
     return summary
 
 
