@@ -253,3 +253,11 @@
         {{- "," if not loop.last }}
     {%- endfor %}
 {% endmacro %}
+
+{#-
+    a - b for two values shown rounded: subtracted as decimals of 12 places, so a difference of
+    exactly 0.05 is 0.05 (and rounds half up to 0.1), not the float 0.04999999999999716.
+-#}
+{% macro exact_difference(a, b) -%}
+    cast(cast({{ a }} as decimal(24, 12)) - cast({{ b }} as decimal(24, 12)) as double)
+{%- endmacro %}

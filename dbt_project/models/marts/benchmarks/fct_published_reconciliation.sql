@@ -111,7 +111,7 @@ final as (
         cast(recomputed_value as double) as recomputed_value,
         cast(cast(recomputed_steps as decimal(38, 0)) / 10 ** decimals as double) as recomputed_rounded,
         cast(published_value as double) as published_value,
-        cast(recomputed_value - published_value as double) as difference,
+        {{ exact_difference('recomputed_value', 'published_value') }} as difference,
         cast(0.5 / 10 ** decimals as double) as tolerance,
         cast(release_file as varchar) as release_file,
         exceeds_rounding,

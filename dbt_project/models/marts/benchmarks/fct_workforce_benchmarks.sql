@@ -95,7 +95,7 @@ comparators as (
         end as comparator_source,
         case when published.published_value is null then nullif(published.published_text, '') end as dfe_status,
         recomputed_group_values.measure_value as recomputed_value,
-        recomputed_group_values.measure_value - published.published_value as difference
+        {{ exact_difference('recomputed_group_values.measure_value', 'published.published_value') }} as difference
     from recomputed_group_values
     left join published_groups as published
         on
@@ -174,9 +174,11 @@ neighbour_statistics as (
         time_period,
         old_la_code,
         measure,
-        -- Averaged as exact decimals so the result does not depend on the order rates are added in.
+        -- Averaged as exact decimals, so the result does not depend on the order rates are added in and
+        -- the median of 14.6 and 14.7 is 14.65 (which rounds to 14.7), not the float 14.649999999999999.
         cast(avg(cast(neighbour_value as decimal(24, 12))) filter (where is_in_mean) as double) as sn_mean_value,
-        median(neighbour_value) filter (where is_in_mean) as sn_median_value,
+        cast(median(cast(neighbour_value as decimal(24, 12))) filter (where is_in_mean) as double)
+            as sn_median_value,
         count(*) filter (where is_in_mean) as sn_neighbour_count,
         min(sn_model) as sn_model
     from neighbour_values
@@ -227,8 +229,10 @@ final as (
         ranks.not_ranked_reason,
         case when ranks.previous_time_period = ranks.time_period - 1 then ranks.previous_value end
             as previous_year_value,
-        case when ranks.previous_time_period = ranks.time_period - 1 then ranks.la_value - ranks.previous_value end
-            as change_from_previous_year,
+        case
+            when ranks.previous_time_period = ranks.time_period - 1
+                then {{ exact_difference('ranks.la_value', 'ranks.previous_value') }}
+        end as change_from_previous_year,
         judgements.overall_effectiveness as ofsted_overall_effectiveness,
         judgements.inspection_date as ofsted_inspection_date,
         judgements.publication_date as ofsted_publication_date,
