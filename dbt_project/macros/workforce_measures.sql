@@ -91,21 +91,48 @@
 
 {#- Working days in collection year `year`: 253, and 254 in a year holding 29 February (docs/measures.md). -#}
 {% macro working_days_in_year(year) -%}
-    ({{ var('absence_working_days') }} + case when {{ year }} % 4 = 0 and ({{ year }} % 100 <> 0 or {{ year }} % 400 = 0) then 1 else 0 end)
+    ({{ var('absence_working_days') }} + case when {{ year }} % 4 = 0 and ({{ year }} % 100 != 0 or {{ year }} % 400 = 0) then 1 else 0 end)
 {%- endmacro %}
 
-{#- What multiplies numerator / denominator of a rate, for the collection year in `year_column`. -#}
-{% macro workforce_rate_scale(rate, year_column) -%}
+{#-
+    A count as a whole number of the smallest step its inputs are written in (10^-places, places
+    from workforce_count_scale): exact, and exact as a double for any count a census can hold.
+-#}
+{% macro workforce_count_steps(expression, type='double') -%}
+    cast(round(({{ expression }}) * {{ 10 ** workforce_count_scale() }}) as {{ type }})
+{%- endmacro %}
+
+{#-
+    The numerator and denominator of a rate as whole numbers (hugeint, exact), working days and
+    scale folded in: value = numerator / denominator. `numerator` and `denominator` are the SQL of
+    the two counts, e.g. 'sum(leavers_fte)'.
+-#}
+{% macro workforce_rate_fraction(rate, numerator, denominator, year_column='time_period') -%}
+    {%- set top = workforce_count_steps(numerator, 'hugeint') ~ ' * ' ~ rate.scale -%}
+    {%- set bottom = workforce_count_steps(denominator, 'hugeint') -%}
     {%- if rate.per_working_day | default(false) -%}
-        {{ rate.scale }} / {{ working_days_in_year(year_column) }}
-    {%- else -%}
-        {{ rate.scale }}
+        {%- set bottom = bottom ~ ' * ' ~ working_days_in_year(year_column) -%}
     {%- endif -%}
+    {{ return([top, bottom]) }}
+{%- endmacro %}
+
+{#-
+    numerator / denominator * scale (per working day when the rate says so), as one division of two
+    whole numbers: the double is the one nearest the exact ratio, so 23 / 80 * 100 is 28.75 (not
+    28.749999999999996) and rounding it for display rounds the exact value. NULL when the
+    denominator is zero or missing.
+-#}
+{% macro workforce_ratio_sql(rate, numerator, denominator, year_column='time_period') -%}
+    {%- set bottom = workforce_count_steps(denominator) -%}
+    {%- if rate.per_working_day | default(false) -%}
+        {%- set bottom = bottom ~ ' * ' ~ working_days_in_year(year_column) -%}
+    {%- endif -%}
+    {{ workforce_count_steps(numerator) }} * {{ rate.scale }} / nullif({{ bottom }}, 0)
 {%- endmacro %}
 
 {#- One rate of one unit's counts; NULL when the denominator is zero or missing. -#}
 {% macro workforce_rate_sql(rate, year_column='time_period') -%}
-    {{ rate.numerator }} / nullif({{ rate.denominator | join(' + ') }}, 0) * {{ workforce_rate_scale(rate, year_column) }}
+    {{ workforce_ratio_sql(rate, rate.numerator, rate.denominator | join(' + '), year_column) }}
 {%- endmacro %}
 
 {#-
@@ -117,15 +144,8 @@
 {% macro workforce_rates(aggregate=false, year_column='time_period') %}
     {%- for name, measure in var('measures').items() if measure.rate is defined %}
         {%- set rate = measure.rate -%}
-        {%- set scale = workforce_rate_scale(rate, year_column) -%}
-        {%- set denominator = rate.denominator | join(' + ') -%}
         {%- if aggregate %}
-            {%- set conditions = [] -%}
-            {%- for column in [rate.numerator] + rate.denominator -%}{%- do conditions.append(column ~ ' is not null') -%}{%- endfor -%}
-            {%- set present = conditions | join(' and ') -%}
-        sum({{ rate.numerator }}) filter (where {{ present }})
-            / nullif(sum({{ denominator }}) filter (where {{ present }}), 0)
-            * {{ scale }} as {{ name }}
+        {{ workforce_pooled_rate_sql(rate, year_column) }} as {{ name }}
         {%- else %}
         {{ workforce_rate_sql(rate, year_column) }} as {{ name }}
         {%- endif -%}
@@ -133,12 +153,50 @@
     {%- endfor %}
 {% endmacro %}
 
+{#- One rate of a group: its members' summed numerator over their summed denominator, members lacking a side left out. -#}
+{% macro workforce_pooled_rate_sql(rate, year_column='time_period') -%}
+    {%- set present = ' filter (where ' ~ workforce_rate_present(rate) ~ ')' -%}
+    {%- set numerator = 'sum(' ~ rate.numerator ~ ')' ~ present -%}
+    {%- set denominator = 'sum(' ~ (rate.denominator | join(' + ')) ~ ')' ~ present -%}
+    {{ workforce_ratio_sql(rate, numerator, denominator, year_column) }}
+{%- endmacro %}
+
+{#- The condition under which a member counts towards a group's rate: it has both sides of it. -#}
+{% macro workforce_rate_present(rate) -%}
+    {%- set conditions = [] -%}
+    {%- for column in [rate.numerator] + rate.denominator -%}{%- do conditions.append(column ~ ' is not null') -%}{%- endfor -%}
+    {{ return(conditions | join(' and ')) }}
+{%- endmacro %}
+
+{#-
+    `fraction` ([numerator, denominator] of whole numbers) rounded half-up to `decimals` places (a
+    number or a column),
+    exactly, as a whole number of 10^-decimals: DfE's rounding of the exact value, with no float
+    in between. NULL when the denominator is zero or missing.
+-#}
+{% macro half_up_steps(fraction, decimals) -%}
+    divide(
+        2 * ({{ fraction[0] }}) * cast(pow(10, {{ decimals }}) as hugeint) + ({{ fraction[1] }}),
+        nullif(2 * ({{ fraction[1] }}), 0)
+    )
+{%- endmacro %}
+
 {#- `<text column>`'s DfE symbol with its meaning ('c: suppressed to protect confidentiality'), else NULL. -#}
 {% macro dfe_symbol_reason(text_column) -%}
     case {{ text_column }}
-        {%- for symbol, meaning in var('dfe_symbols').items() %}
-        when '{{ symbol }}' then '{{ symbol }}: {{ meaning }}'
+        {%- for symbol, entry in var('dfe_symbols').items() %}
+        when '{{ symbol }}' then '{{ symbol }}: {{ entry.meaning }}'
         {%- endfor %}
+    end
+{%- endmacro %}
+
+{#- True when a council's value is still ranked although DfE published `<symbol column>` in its place. -#}
+{% macro dfe_symbol_is_ranked(symbol_column) -%}
+    case {{ symbol_column }}
+        {%- for symbol, entry in var('dfe_symbols').items() %}
+        when '{{ symbol }}' then {{ 'true' if entry.ranked else 'false' }}
+        {%- endfor %}
+        else true
     end
 {%- endmacro %}
 
@@ -166,4 +224,40 @@
     {%- else -%}
         {{ workforce_worker_count(measure.count) }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- A count as the fraction [whole steps, steps per unit], for half_up_steps. -#}
+{% macro workforce_count_fraction(expression) -%}
+    {{ return([workforce_count_steps(expression, 'hugeint'), 10 ** workforce_count_scale()]) }}
+{%- endmacro %}
+
+{#-
+    Each rate's numerator and denominator as summed over a group's members (`<rate>__numerator`,
+    `<rate>__denominator`), leaving out a member that lacks either side, as workforce_rates does:
+    the exact parts the reconciliation rounds.
+-#}
+{% macro workforce_group_rate_parts() %}
+    {%- for name, measure in var('measures').items() if measure.rate is defined %}
+        {%- set present = workforce_rate_present(measure.rate) %}
+        sum({{ measure.rate.numerator }}) filter (where {{ present }}) as {{ name }}__numerator,
+        sum({{ measure.rate.denominator | join(' + ') }}) filter (where {{ present }}) as {{ name }}__denominator,
+        count(*) filter (where {{ present }} and source = 'dfe_published') as {{ name }}__rounded_members
+        {{- "," if not loop.last }}
+    {%- endfor %}
+{% endmacro %}
+
+{#- Rate columns from the parts workforce_group_rate_parts made. -#}
+{% macro workforce_rates_from_parts(year_column='time_period') %}
+    {%- for name, measure in var('measures').items() if measure.rate is defined %}
+        {{ workforce_ratio_sql(measure.rate, name ~ '__numerator', name ~ '__denominator', year_column) }} as {{ name }}
+        {{- "," if not loop.last }}
+    {%- endfor %}
+{% endmacro %}
+
+{#-
+    a - b for two values shown rounded: subtracted as decimals of 12 places, so a difference of
+    exactly 0.05 is 0.05 (and rounds half up to 0.1), not the float 0.04999999999999716.
+-#}
+{% macro exact_difference(a, b) -%}
+    cast(cast({{ a }} as decimal(24, 12)) - cast({{ b }} as decimal(24, 12)) as double)
 {%- endmacro %}

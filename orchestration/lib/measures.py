@@ -344,10 +344,38 @@ def rates() -> dict[str, Rate]:
     return {name: m.rate for name, m in measures().items() if m.rate}
 
 
+_SYMBOL_FIELDS = {"meaning", "ranked"}
+
+
 @cache
+def _symbol_entries() -> Mapping[str, Mapping[str, Any]]:
+    entries = project_vars()["dfe_symbols"]
+    for symbol, entry in entries.items():
+        if not isinstance(entry, dict) or set(entry) != _SYMBOL_FIELDS:
+            raise RegistryError(
+                f"{REGISTRY_PATH}: DfE symbol '{symbol}' needs exactly {sorted(_SYMBOL_FIELDS)}, not {entry!r}."
+            )
+    return MappingProxyType(entries)
+
+
 def dfe_symbols() -> Mapping[str, str]:
     """DfE's symbols for a value it did not publish, and what each means."""
-    return MappingProxyType(dict(project_vars()["dfe_symbols"]))
+    return MappingProxyType({symbol: str(entry["meaning"]) for symbol, entry in _symbol_entries().items()})
+
+
+def ranked_symbols() -> frozenset[str]:
+    """The symbols under which a council's recomputed value is still ranked (`ranked: true`)."""
+    return frozenset(symbol for symbol, entry in _symbol_entries().items() if entry["ranked"])
+
+
+def small_base_denominator() -> float:
+    """Below this denominator (FTE, or people for a headcount rate) a council's rate is a small base."""
+    return float(project_vars()["small_base_denominator"])
+
+
+def synthetic_software_code_prefix() -> str:
+    """The Header SoftwareCode prefix that marks a return as written by the synthetic generator."""
+    return str(project_vars()["synthetic_software_code_prefix"])
 
 
 def base_working_days() -> int:
@@ -510,7 +538,11 @@ def render_docs() -> str:
             for m in every
         ],
     )
-    symbols = "\n".join(f"- `{symbol}`: {meaning}" for symbol, meaning in dfe_symbols().items())
+    ranked = ranked_symbols()
+    symbols = "\n".join(
+        f"- `{symbol}`: {meaning} ({'still ranked' if symbol in ranked else 'not ranked'})"
+        for symbol, meaning in dfe_symbols().items()
+    )
     template = Template(DOC_TEMPLATE_PATH.read_text(encoding="utf-8"))
     return DOC_HEADER + template.substitute(
         counts_table=counts_table,
@@ -520,6 +552,7 @@ def render_docs() -> str:
         symbols=symbols,
         working_days=base_working_days(),
         leap_working_days=base_working_days() + 1,
+        small_base=f"{small_base_denominator():g}",
     )
 
 

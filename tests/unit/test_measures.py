@@ -116,6 +116,35 @@ def test_published_text_is_a_number_or_one_of_dfes_symbols() -> None:
     assert dfe_release.as_number("u") is None and dfe_release.as_number("12.5") == 12.5
 
 
+def test_values_under_low_reliability_or_unavailable_symbols_are_not_ranked() -> None:
+    """The rule issue 10 asks for, as the registry states it: `u` and `x` stop ranking; `low`
+    (a real figure below DfE's rounding) does not; every symbol says which."""
+    ranked = measures.ranked_symbols()
+    assert "u" not in ranked and "x" not in ranked and "low" in ranked
+    assert ranked <= set(measures.dfe_symbols())
+
+
+def test_a_symbol_without_its_ranking_rule_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = copy.deepcopy(measures.project_vars())
+    broken["dfe_symbols"]["u"] = "low reliability"
+    monkeypatch.setattr(measures, "project_vars", lambda: broken)
+    measures._symbol_entries.cache_clear()
+    try:
+        with pytest.raises(measures.RegistryError, match="DfE symbol 'u' needs exactly"):
+            measures.dfe_symbols()
+    finally:
+        monkeypatch.undo()
+        measures._symbol_entries.cache_clear()
+
+
+def test_synthetic_returns_carry_the_prefix_the_warehouse_looks_for() -> None:
+    """The generator's Header SoftwareCode and the prefix dbt flags synthetic returns by are one
+    fact: a drift would publish generated figures without the "synthetic" label."""
+    from synthetic import run
+
+    assert f"{run.GENERATOR}/{run.VERSION}".startswith(measures.synthetic_software_code_prefix())
+
+
 def _indicator_row(**values: float) -> dict:
     row = {"time_period": 2024, "geographic_level": "Local authority", "region_code": "E12000001"}
     row |= {name: 10.0 for name in REGISTRY}

@@ -10,7 +10,7 @@ import pytest
 
 from orchestration.lib import measures as registry
 from orchestration.lib.publish.packs import default_path
-from orchestration.lib.publish.packs.format import change_text, value_text
+from orchestration.lib.publish.packs.format import change_text, published, value_text
 from orchestration.lib.publish.packs.lookup import PackError, choose_year, councils, predecessors, resolve
 from orchestration.lib.publish.packs.model import Measure, YearSource
 from orchestration.lib.publish.packs.notes import source_flags
@@ -177,20 +177,34 @@ def test_figures_are_written_at_published_precision_with_their_unit() -> None:
     assert change_text(measures["caseload_fte"], None) == ""
 
 
-def test_each_years_source_is_flagged() -> None:
+def test_each_years_source_is_flagged_with_the_return_used_and_why() -> None:
+    """Years are told newest first, years with the same story together, in the published note's words."""
+    quarantined = (
+        "A later return (received 2025-02-01) failed validation with 3 error(s) and was quarantined, so the return "
+        "loaded on 2025-01-10 is used."
+    )
+    dfe = "No return loaded: DfE's published figures are used."
     pack = SimpleNamespace(
         year_sources={
-            2024: YearSource(2024, "330", "Birmingham", "council_return", "loaded"),
-            2023: YearSource(2023, "330", "Birmingham", "dfe_published", "quarantined"),
-            2022: YearSource(2022, "330", "Birmingham", "dfe_published", "not_received"),
-            2021: YearSource(2021, "330", "Birmingham", "dfe_published", "not_received"),
+            2024: YearSource(2024, "330", "Birmingham", "council_return", "quarantined", quarantined, "aaa"),
+            2023: YearSource(2023, "330", "Birmingham", "dfe_published", "not_received", dfe),
+            2022: YearSource(2022, "330", "Birmingham", "dfe_published", "not_received", dfe),
         }
     )
-    assert source_flags(pack) == [
-        "2024: figures recomputed by this warehouse from the council's own workforce return.",
-        "2023: the council's return failed validation and is held back, so DfE's published figures are shown instead.",
-        "2021\N{EN DASH}2022: no council return was loaded, so these are DfE's published figures.",
-    ]
+    assert source_flags(pack) == [f"2024: {quarantined}", f"2022\N{EN DASH}2023: {dfe}"]
+
+
+def test_display_rounding_is_half_up_on_the_exact_value() -> None:
+    """DfE rounds half up: 23 / 80 = 28.75 shows as 28.8. The warehouse publishes the double nearest
+    the exact value (2300 / 80); Python's round() would give 28.7 for 28.65's double and round
+    ties to even (28.25 to 28.2)."""
+    assert published(2300 / 80, 1) == 28.8
+    assert published(28.65, 1) == 28.7
+    assert published(28.25, 1) == 28.3
+    assert published(-0.05, 1) == -0.1  # a change: ties away from zero, as DfE's rounding of a negative
+    assert published(12.5, 0) == 13.0
+    assert published(12.449999, 1) == 12.4
+    assert published(None, 1) is None
 
 
 def test_default_path_is_under_the_data_folder(monkeypatch, tmp_path) -> None:

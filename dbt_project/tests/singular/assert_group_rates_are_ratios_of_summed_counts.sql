@@ -1,20 +1,15 @@
--- A failure means a group row of fct_workforce_indicators (region, London sub-region, England or
--- statistical-neighbour group) carries a rate that is not the ratio of its members' summed counts:
--- a mean of member rates, a member counted twice or missed, or a member lacking one side of a rate
--- left in the other side. Membership and the group sums are rebuilt here independently of the
--- model's macros; the formulas are the registry's. DfE's own published regional and national rows
--- (source 'dfe_published') are taken as published and not checked; neighbour groups are always
--- built here, so they are always checked.
-{{ config(meta={'dagster': {'ref': {'name': 'fct_workforce_indicators'}}}) }}
+-- A failure means a recomputed group (region, London sub-region, England or statistical-neighbour
+-- group, in int_workforce_groups) carries a rate that is not the ratio of its members' summed
+-- counts: a mean of member rates, a member counted twice or missed, or a member lacking one side
+-- of a rate left in the other side. Membership and the group sums are rebuilt here independently
+-- of the models' macros; the formulas are the registry's. Every group is checked, including those
+-- whose published figure is DfE's (the recomputed one sits beside it).
+{{ config(meta={'dagster': {'ref': {'name': 'int_workforce_groups'}}}) }}
 
 with
 
-indicators as (
-    select * from {{ ref('fct_workforce_indicators') }}
-),
-
 units as (
-    select * from indicators
+    select * from {{ ref('fct_workforce_indicators') }}
     where geographic_level = 'Local authority'
 ),
 
@@ -55,7 +50,7 @@ memberships as (
     from unit_geography
     where sub_region_code is not null
     union all
-    select
+    select distinct
         time_period,
         'Statistical neighbours' as geographic_level,
         reporting_unit_code as area_code,
@@ -111,13 +106,10 @@ actual as (
         area_code,
         measure,
         actual_value
-    from indicators
+    from {{ ref('int_workforce_groups') }}
     unpivot include nulls (
         actual_value for measure in ({{ workforce_rate_columns() | join(', ') }})
     )
-    where
-        geographic_level = 'Statistical neighbours'
-        or (geographic_level in ('Regional', 'National') and source in ('council_return', 'mixed'))
 )
 
 select

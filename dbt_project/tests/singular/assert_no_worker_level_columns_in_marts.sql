@@ -10,6 +10,7 @@
 -- depends_on: {{ ref('fct_inspections') }}
 -- depends_on: {{ ref('dim_local_authorities') }}
 -- depends_on: {{ ref('fct_published_reconciliation') }}
+-- depends_on: {{ ref('fct_statistical_neighbour_values') }}
 
 {%- set marts = ref('fct_workforce_indicators') %}
 {%- set workers = ref('stg_csww__workers') %}

@@ -23,6 +23,7 @@ PUBLISHED_TABLES: dict[str, tuple[str, ...]] = {
     # table: the columns that order its rows, so a republish of the same data is identical.
     "fct_workforce_indicators": ("time_period", "geographic_level", "area_code"),
     "fct_workforce_benchmarks": ("time_period", "old_la_code", "measure"),
+    "fct_statistical_neighbour_values": ("time_period", "old_la_code", "measure", "neighbour_rank"),
     "fct_inspections": ("old_la_code", "inspection_date"),
     "dim_local_authorities": ("old_la_code",),
     "fct_published_reconciliation": ("time_period", "geographic_level", "area_code", "measure"),

@@ -1,10 +1,14 @@
--- Each reporting unit's statistical neighbours in each collection year, as reporting units of
--- that year. A joint return takes its lead council's ten neighbours (so its group matches what
--- DfE's tools show for that council). The model in force is the latest DfE model published before the year's reference
--- date (April 2021, May 2025); earlier years use the 2021 model, the oldest available, and an LA
--- a model does not list (Cumberland and Westmorland and Furness in 2021) takes the other model.
--- Neighbours are mapped through reorganisations in both directions and through joint returns,
--- de-duplicated, and never include the unit itself.
+-- Each reporting unit's statistical-neighbour group in each collection year: the model's ten
+-- listed councils (areas), each counted once, and the reporting units whose figures stand for
+-- each area that year. The model in force is the latest DfE model published before the year's
+-- reference date (April 2021, May 2025); earlier years use the 2021 model, the oldest available,
+-- and an LA a model does not list (Cumberland and Westmorland and Furness in 2021) takes the other.
+-- A listed council stands for the unit(s) reporting for its area that year: a joint return
+-- ('314 / 318'), its successors after a reorganisation (Cumbria: Cumberland and Westmorland and
+-- Furness from 2023), or its predecessors before one (Bournemouth, Christchurch and Poole before
+-- 2019: Bournemouth and Poole, never Dorset County, which only gave it Christchurch). A joint
+-- return takes its lead council's list; where that names the unit itself, the other member's
+-- list tops the group up to the model's size.
 with
 
 units as (
@@ -17,6 +21,15 @@ neighbours as (
 
 reorganisations as (
     select * from {{ ref('stg_reference__la_reorganisations') }}
+    where stands_in_for_successor
+),
+
+model_sizes as (
+    select
+        sn_model,
+        max(neighbour_rank) as group_size
+    from neighbours
+    group by sn_model
 ),
 
 modelled_councils as (
@@ -30,6 +43,7 @@ unit_members as (
     select
         time_period,
         reporting_unit_code,
+        lead_old_la_code,
         unnest(member_old_la_codes) as member_old_la_code
     from units
 ),
@@ -38,8 +52,11 @@ model_choice as (
     select
         units.time_period,
         units.reporting_unit_code,
-        units.lead_old_la_code,
-        modelled_councils.sn_model,
+        modelled_councils.sn_model
+    from units
+    inner join modelled_councils
+        on units.lead_old_la_code = modelled_councils.old_la_code
+    qualify
         row_number() over (
             partition by units.time_period, units.reporting_unit_code
             order by
@@ -50,76 +67,140 @@ model_choice as (
                     end
                 ) desc,
                 modelled_councils.sn_model desc
-        ) as preference
-    from units
-    inner join modelled_councils
-        on units.lead_old_la_code = modelled_councils.old_la_code
+        ) = 1
 ),
 
+-- Every list the unit's councils have in the chosen model: the lead's, then the other members'.
 listed as (
     select
         model_choice.time_period,
         model_choice.reporting_unit_code,
         model_choice.sn_model,
-        neighbours.neighbour_rank,
+        unit_members.member_old_la_code as listed_by_old_la_code,
+        unit_members.member_old_la_code = unit_members.lead_old_la_code as is_lead_list,
+        neighbours.neighbour_rank as model_rank,
         neighbours.neighbour_old_la_code
     from model_choice
+    inner join unit_members
+        on
+            model_choice.time_period = unit_members.time_period
+            and model_choice.reporting_unit_code = unit_members.reporting_unit_code
     inner join neighbours
         on
-            model_choice.lead_old_la_code = neighbours.old_la_code
-            and model_choice.sn_model = neighbours.sn_model
-    where model_choice.preference = 1
+            model_choice.sn_model = neighbours.sn_model
+            and unit_members.member_old_la_code = neighbours.old_la_code
 ),
 
--- A listed neighbour code names an LA that may not be a reporting unit in this year: a member of a
--- joint return, a predecessor that has since been replaced, or a successor that did not yet exist.
-resolved as (
-    select
-        listed.*,
-        unit_members.reporting_unit_code as neighbour_unit_code
+listed_councils as (
+    select distinct
+        time_period,
+        neighbour_old_la_code
     from listed
+),
+
+-- The reporting units standing for a listed council in a year: its own unit, or across a
+-- reorganisation its successors (after) or predecessors (before).
+standing_for as (
+    select
+        listed_councils.time_period,
+        listed_councils.neighbour_old_la_code,
+        unit_members.reporting_unit_code as neighbour_unit_code
+    from listed_councils
     inner join unit_members
         on
-            listed.time_period = unit_members.time_period
-            and listed.neighbour_old_la_code = unit_members.member_old_la_code
-    union all
+            listed_councils.time_period = unit_members.time_period
+            and listed_councils.neighbour_old_la_code = unit_members.member_old_la_code
+    union
     select
-        listed.*,
+        listed_councils.time_period,
+        listed_councils.neighbour_old_la_code,
         unit_members.reporting_unit_code as neighbour_unit_code
-    from listed
+    from listed_councils
     inner join reorganisations
         on
-            listed.neighbour_old_la_code = reorganisations.predecessor_old_la_code
-            and listed.time_period >= reorganisations.first_year_of_successor
+            listed_councils.neighbour_old_la_code = reorganisations.predecessor_old_la_code
+            and listed_councils.time_period >= reorganisations.first_year_of_successor
     inner join unit_members
         on
-            listed.time_period = unit_members.time_period
+            listed_councils.time_period = unit_members.time_period
             and reorganisations.successor_old_la_code = unit_members.member_old_la_code
-    union all
+    union
     select
-        listed.*,
+        listed_councils.time_period,
+        listed_councils.neighbour_old_la_code,
         unit_members.reporting_unit_code as neighbour_unit_code
-    from listed
+    from listed_councils
     inner join reorganisations
         on
-            listed.neighbour_old_la_code = reorganisations.successor_old_la_code
-            and listed.time_period < reorganisations.first_year_of_successor
+            listed_councils.neighbour_old_la_code = reorganisations.successor_old_la_code
+            and listed_councils.time_period < reorganisations.first_year_of_successor
     inner join unit_members
         on
-            listed.time_period = unit_members.time_period
+            listed_councils.time_period = unit_members.time_period
             and reorganisations.predecessor_old_la_code = unit_members.member_old_la_code
+),
+
+-- A unit is never its own neighbour: a listed council standing only for the unit itself (a joint
+-- return's other member) leaves the group, and its place goes to the next listed council.
+listed_elsewhere as (
+    select distinct
+        listed.time_period,
+        listed.reporting_unit_code,
+        listed.neighbour_old_la_code
+    from listed
+    inner join standing_for
+        on
+            listed.time_period = standing_for.time_period
+            and listed.neighbour_old_la_code = standing_for.neighbour_old_la_code
+            and listed.reporting_unit_code != standing_for.neighbour_unit_code
+),
+
+candidate_areas as (
+    select listed.*
+    from listed
+    inner join listed_elsewhere
+        on
+            listed.time_period = listed_elsewhere.time_period
+            and listed.reporting_unit_code = listed_elsewhere.reporting_unit_code
+            and listed.neighbour_old_la_code = listed_elsewhere.neighbour_old_la_code
+    qualify
+        row_number() over (
+            partition by listed.time_period, listed.reporting_unit_code, listed.neighbour_old_la_code
+            order by not listed.is_lead_list, listed.model_rank, listed.listed_by_old_la_code
+        ) = 1
+),
+
+areas as (
+    select
+        candidate_areas.*,
+        row_number() over (
+            partition by candidate_areas.time_period, candidate_areas.reporting_unit_code
+            order by
+                not candidate_areas.is_lead_list,
+                candidate_areas.model_rank,
+                candidate_areas.listed_by_old_la_code
+        ) as neighbour_rank
+    from candidate_areas
 ),
 
 final as (
     select
-        time_period,
-        reporting_unit_code,
-        neighbour_unit_code,
-        min(sn_model) as sn_model,
-        min(neighbour_rank) as neighbour_rank
-    from resolved
-    where neighbour_unit_code != reporting_unit_code
-    group by time_period, reporting_unit_code, neighbour_unit_code
+        areas.time_period,
+        areas.reporting_unit_code,
+        areas.sn_model,
+        areas.neighbour_rank,
+        areas.neighbour_old_la_code,
+        areas.listed_by_old_la_code,
+        areas.model_rank,
+        standing_for.neighbour_unit_code
+    from areas
+    inner join model_sizes on areas.sn_model = model_sizes.sn_model
+    inner join standing_for
+        on
+            areas.time_period = standing_for.time_period
+            and areas.neighbour_old_la_code = standing_for.neighbour_old_la_code
+            and areas.reporting_unit_code != standing_for.neighbour_unit_code
+    where areas.neighbour_rank <= model_sizes.group_size
 )
 
 select * from final

@@ -1,6 +1,9 @@
 -- Every reporting unit in every collection year with its 22 DfE measures: computed from its
 -- council return when one is loaded, otherwise DfE's published figures, so an LA without a
--- return is still benchmarked. `return_status` says what happened to the latest file it sent.
+-- return is still benchmarked. DfE's symbol for a cell travels with it whatever the source: a
+-- recomputed value keeps the `u` DfE published in its place. `return_status` says what happened
+-- to the latest file the council sent, and the return_* columns which file the figures come
+-- from and why (the load history in raw_csww).
 with
 
 units as (
@@ -11,6 +14,10 @@ returned as (
     select * from {{ ref('int_workforce_counts__returns') }}
 ),
 
+returns as (
+    select * from {{ ref('stg_csww__returns') }}
+),
+
 published as (
     select * from {{ ref('int_dfe_indicator_values__latest') }}
     where geographic_level = 'Local authority'
@@ -18,16 +25,37 @@ published as (
 
 load_history as (
     select * from {{ ref('stg_csww__load_history') }}
-    where load_status in ('loaded', 'quarantined')
+    where load_status in ('loaded', 'quarantined', 'unchanged')
 ),
 
+unit_members as (
+    select
+        time_period,
+        reporting_unit_code,
+        unnest(member_old_la_codes) as member_old_la_code
+    from units
+),
+
+-- The latest file any member council sent for the unit-year (a joint return may come under
+-- either member's code).
 latest_attempt as (
     select
-        old_la_code,
-        collection_year,
-        load_status
-    from load_history
-    qualify row_number() over (partition by old_la_code, collection_year order by loaded_at desc) = 1
+        unit_members.time_period,
+        unit_members.reporting_unit_code,
+        load_history.load_status,
+        load_history.file_sha256,
+        load_history.loaded_at,
+        load_history.error_count
+    from unit_members
+    inner join load_history
+        on
+            unit_members.member_old_la_code = load_history.old_la_code
+            and unit_members.time_period = load_history.collection_year
+    qualify
+        row_number() over (
+            partition by unit_members.time_period, unit_members.reporting_unit_code
+            order by load_history.loaded_at desc
+        ) = 1
 ),
 
 published_wide as (
@@ -46,14 +74,20 @@ published_wide as (
 
 returned_with_rates as (
     select
-        time_period,
-        reporting_unit_code,
-        return_la_code,
+        returned.time_period,
+        returned.reporting_unit_code,
+        returns.source_file,
+        returns.file_sha256,
+        returns.loaded_at,
+        returns.header_generated_at,
+        returns.is_synthetic,
         {%- for count in workforce_count_columns() %}
-        {{ count }},
+        returned.{{ count }},
         {%- endfor %}
         {{ workforce_rates() }}
     from returned
+    inner join returns
+        on returned.return_la_code = returns.old_la_code and returned.time_period = returns.collection_year
 ),
 
 final as (
@@ -73,17 +107,48 @@ final as (
             as source,
         case
             when latest_attempt.load_status = 'quarantined' then 'quarantined'
-            when latest_attempt.load_status = 'loaded' then 'loaded'
+            when latest_attempt.load_status is not null then 'loaded'
             else 'not_received'
         end as return_status,
+        returned_with_rates.source_file as return_source_file,
+        returned_with_rates.file_sha256 as return_file_sha256,
+        returned_with_rates.loaded_at as return_loaded_at,
+        returned_with_rates.header_generated_at as return_generated_at,
+        coalesce(returned_with_rates.is_synthetic, false) as is_synthetic,
+        case
+            when latest_attempt.load_status = 'quarantined' then latest_attempt.file_sha256
+        end as quarantined_file_sha256,
+        case
+            when returned_with_rates.reporting_unit_code is null and latest_attempt.load_status = 'quarantined'
+                then
+                    'The council''s return (received '
+                    || strftime(latest_attempt.loaded_at, '%Y-%m-%d')
+                    || ') failed validation with '
+                    || latest_attempt.error_count
+                    || ' error(s) and no earlier return is loaded: DfE''s published figures are used.'
+            when returned_with_rates.reporting_unit_code is null
+                then 'No return loaded: DfE''s published figures are used.'
+            when latest_attempt.load_status = 'quarantined'
+                then
+                    'A later return (received '
+                    || strftime(latest_attempt.loaded_at, '%Y-%m-%d')
+                    || ') failed validation with '
+                    || latest_attempt.error_count
+                    || ' error(s) and was quarantined, so the return loaded on '
+                    || strftime(returned_with_rates.loaded_at, '%Y-%m-%d')
+                    || ' is used.'
+            else
+                'The latest return the council sent, loaded on '
+                || strftime(returned_with_rates.loaded_at, '%Y-%m-%d')
+                || '.'
+        end as return_note,
         {%- for measure in workforce_measure_columns() %}
         case
             when returned_with_rates.reporting_unit_code is not null then returned_with_rates.{{ measure }}
             else published_wide.{{ measure }}
         end as {{ measure }},
         {%- endfor %}
-        case when returned_with_rates.reporting_unit_code is null then published_wide.suppression_notes end
-            as suppression_notes
+        published_wide.suppression_notes
     from units
     left join returned_with_rates
         on
@@ -95,8 +160,8 @@ final as (
             and units.reporting_unit_code = published_wide.reporting_unit_code
     left join latest_attempt
         on
-            units.time_period = latest_attempt.collection_year
-            and units.lead_old_la_code = latest_attempt.old_la_code
+            units.time_period = latest_attempt.time_period
+            and units.reporting_unit_code = latest_attempt.reporting_unit_code
 )
 
 select * from final

@@ -1,17 +1,21 @@
 -- Our recomputed value of every measure against DfE's published value, wherever both exist: each
--- LA whose figures come from its return, and each region, London sub-region and England whose
--- every member's figures come from returns. Published values are rounded (1 dp; headcounts and
--- cases whole), so the comparison is at DfE's rounding. A difference beyond it is a defect unless
--- the exceptions register explains it (a DfE total known not to be the sum of its LA rows).
--- Groups mixing returns with DfE's rounded LA figures are not compared: summing rounded figures
--- drifts from DfE's totals (which sum unrounded ones) by up to 0.05 per member.
+-- council whose figures come from its return, and every region, London sub-region and England,
+-- whatever its members' sources. The comparison is DfE's own rounding done exactly: the value as
+-- an exact fraction of whole numbers, rounded half up to the published decimals (dim_measures),
+-- must equal the published figure, i.e. lie within half a rounding unit of it. A group built
+-- partly from DfE's rounded council figures can drift from DfE's total (which sums unrounded
+-- ones): the difference is explained when DfE's figure lies within the range those members'
+-- rounding allows. Anything else is a defect unless the exceptions register explains it.
 with
 
-indicators as (
-    select * from {{ ref('fct_workforce_indicators') }}
-    where
-        geographic_level in ('Local authority', 'Regional', 'National')
-        and source = 'council_return'
+units as (
+    select * from {{ ref('int_workforce_unit_years') }}
+    where source = 'council_return'
+),
+
+groups as (
+    select * from {{ ref('int_workforce_groups') }}
+    where geographic_level in ('Regional', 'National')
 ),
 
 published as (
@@ -27,59 +31,99 @@ exceptions as (
     select * from {{ ref('stg_reference__reconciliation_exceptions') }}
 ),
 
-indicator_measures as (
+fractions as (
     select
-        time_period,
-        geographic_level,
-        area_code,
-        area_name,
-        {{ workforce_measure_columns() | join(', ') }}
-    from indicators
+        units.time_period,
+        'Local authority' as geographic_level,
+        units.reporting_unit_code as area_code,
+        units.la_name as area_name,
+        units.source as members_source,
+        unnest({{ workforce_measure_fractions('units', rounded_members=false) }}, recursive := true)
+    from units
+    union all by name
+    select
+        groups.time_period,
+        groups.geographic_level,
+        groups.area_code,
+        groups.area_name,
+        groups.source as members_source,
+        unnest({{ workforce_measure_fractions('groups', rounded_members=true) }}, recursive := true)
+    from groups
 ),
 
-recomputed as (
-    select *
-    from indicator_measures
-    unpivot (recomputed_value for measure in ({{ workforce_measure_columns() | join(', ') }}))
+steps as (
+    select
+        fractions.*,
+        measures.decimals,
+        published.published_value,
+        published.release_file,
+        cast(round(published.published_value * 10 ** measures.decimals) as hugeint) as published_steps,
+        {{ half_up_steps(['fractions.numerator', 'fractions.denominator'], 'measures.decimals') }} as recomputed_steps,
+        -- The published figure's possible range when some members are DfE's rounded figures.
+        {{ half_up_steps(
+            ['greatest(fractions.numerator - fractions.numerator_slack, 0)',
+             'fractions.denominator + fractions.denominator_slack'],
+            'measures.decimals'
+        ) }} as lowest_steps,
+        {{ half_up_steps(
+            ['fractions.numerator + fractions.numerator_slack',
+             'fractions.denominator - fractions.denominator_slack'],
+            'measures.decimals'
+        ) }} as highest_steps
+    from fractions
+    inner join published
+        on
+            fractions.time_period = published.time_period
+            and fractions.geographic_level = published.geographic_level
+            and fractions.area_code = published.area_code
+            and fractions.measure = published.measure
+    inner join measures on fractions.measure = measures.measure
 ),
 
 compared as (
     select
-        recomputed.time_period,
-        recomputed.geographic_level,
-        recomputed.area_code,
-        recomputed.area_name,
-        recomputed.measure,
-        measures.decimals,
-        recomputed.recomputed_value,
-        round(recomputed.recomputed_value, measures.decimals) as recomputed_rounded,
-        published.published_value,
-        round(recomputed.recomputed_value, measures.decimals) - published.published_value as difference,
-        -- 0.1 at one decimal place; whole numbers must match exactly.
-        case when measures.decimals = 0 then 0 else 0.1 end as tolerance,
-        published.release_file
-    from recomputed
-    inner join published
+        steps.*,
+        coalesce(steps.recomputed_steps != steps.published_steps, true) as exceeds_rounding,
+        (
+            steps.rounded_members > 0
+            and steps.denominator > steps.denominator_slack
+            and steps.published_steps between steps.lowest_steps and steps.highest_steps
+        ) as within_member_rounding,
+        exceptions.reason as exception_reason
+    from steps
+    left join exceptions
         on
-            recomputed.time_period = published.time_period
-            and recomputed.geographic_level = published.geographic_level
-            and recomputed.area_code = published.area_code
-            and recomputed.measure = published.measure
-    inner join measures on recomputed.measure = measures.measure
+            steps.time_period = exceptions.time_period
+            and steps.area_code = exceptions.area_code
+            and steps.measure = exceptions.measure
 ),
 
 final as (
     select
-        compared.*,
-        abs(compared.difference) > compared.tolerance + 1e-9 as exceeds_rounding,
-        exceptions.reason is not null as is_registered_exception,
-        exceptions.reason as exception_reason
+        cast(time_period as integer) as time_period,
+        cast(geographic_level as varchar) as geographic_level,
+        cast(area_code as varchar) as area_code,
+        cast(area_name as varchar) as area_name,
+        cast(measure as varchar) as measure,
+        cast(decimals as integer) as decimals,
+        cast(members_source as varchar) as members_source,
+        cast(rounded_members as integer) as dfe_rounded_members,
+        cast(recomputed_value as double) as recomputed_value,
+        cast(cast(recomputed_steps as decimal(38, 0)) / 10 ** decimals as double) as recomputed_rounded,
+        cast(published_value as double) as published_value,
+        {{ exact_difference('recomputed_value', 'published_value') }} as difference,
+        cast(0.5 / 10 ** decimals as double) as tolerance,
+        cast(release_file as varchar) as release_file,
+        exceeds_rounding,
+        exception_reason is not null as is_registered_exception,
+        cast(exception_reason as varchar) as exception_reason,
+        case
+            when not exceeds_rounding then 'matches'
+            when within_member_rounding then 'within_members_rounding'
+            when exception_reason is not null then 'registered_exception'
+            else 'unexplained'
+        end as reconciliation_status
     from compared
-    left join exceptions
-        on
-            compared.time_period = exceptions.time_period
-            and compared.area_code = exceptions.area_code
-            and compared.measure = exceptions.measure
 )
 
 select * from final

@@ -1,15 +1,17 @@
 -- The 22 DfE workforce measures for every collection year and area: each reporting unit (LA or
 -- joint return), each region and London sub-region, England, and each unit's statistical-neighbour
--- group. Group rows are ratios of summed member counts, each unit counted once. Where every member
--- of a region or of England comes from DfE's published figures, DfE's own published row is used.
+-- group. A region's or England's figure is DfE's published one wherever DfE published it; before
+-- DfE publishes a year it is recomputed from the members (ratios of summed counts, each unit
+-- counted once) and labelled provisional. Neighbour groups are always recomputed: DfE publishes
+-- none. The recomputed group figures beside DfE's are in fct_published_reconciliation.
 with
 
 units as (
     select * from {{ ref('int_workforce_unit_years') }}
 ),
 
-neighbour_groups as (
-    select * from {{ ref('int_statistical_neighbour_groups') }}
+groups as (
+    select * from {{ ref('int_workforce_groups') }}
 ),
 
 published_groups as (
@@ -30,97 +32,18 @@ unit_rows as (
         region_name,
         source,
         return_status,
+        return_source_file,
+        return_file_sha256,
+        return_loaded_at,
+        return_generated_at,
+        return_note,
+        quarantined_file_sha256,
+        is_synthetic,
+        null as group_value_source,
         1 as member_count,
         suppression_notes,
         {{ workforce_measure_columns() | join(',\n        ') }}
     from units
-),
-
-memberships as (
-    select
-        time_period,
-        'National' as geographic_level,
-        'E92000001' as area_code,
-        'England' as area_name,
-        null as region_code,
-        null as region_name,
-        reporting_unit_code as member_code
-    from units
-    union all
-    select
-        time_period,
-        'Regional' as geographic_level,
-        region_code as area_code,
-        region_name as area_name,
-        region_code,
-        region_name,
-        reporting_unit_code as member_code
-    from units
-    where region_code is not null
-    union all
-    select
-        time_period,
-        'Regional' as geographic_level,
-        sub_region_code as area_code,
-        sub_region_name as area_name,
-        sub_region_code as region_code,
-        sub_region_name as region_name,
-        reporting_unit_code as member_code
-    from units
-    where sub_region_code is not null
-    union all
-    select
-        neighbour_groups.time_period,
-        'Statistical neighbours' as geographic_level,
-        neighbour_groups.reporting_unit_code as area_code,
-        'Statistical neighbours of ' || units.la_name as area_name,
-        null as region_code,
-        null as region_name,
-        neighbour_groups.neighbour_unit_code as member_code
-    from neighbour_groups
-    inner join units
-        on
-            neighbour_groups.time_period = units.time_period
-            and neighbour_groups.reporting_unit_code = units.reporting_unit_code
-),
-
--- Member counts as exact decimals (no count has more places than its inputs), so that group sums
--- do not depend on the order DuckDB adds them in and a rebuild publishes identical figures.
-member_counts as (
-    select
-        memberships.time_period,
-        memberships.geographic_level,
-        memberships.area_code,
-        memberships.area_name,
-        memberships.region_code,
-        memberships.region_name,
-        units.source,
-        {%- set places = workforce_count_scale() %}
-        {%- for count in workforce_count_columns() %}
-        cast(units.{{ count }} as decimal(18, {{ places }})) as {{ count }}{% if not loop.last %},{% endif %}
-        {%- endfor %}
-    from memberships
-    inner join units
-        on memberships.time_period = units.time_period and memberships.member_code = units.reporting_unit_code
-),
-
-group_computed as (
-    select
-        time_period,
-        geographic_level,
-        area_code,
-        area_name,
-        region_code,
-        region_name,
-        count(*) as member_count,
-        bool_and(source = 'dfe_published') as all_members_published,
-        bool_and(source = 'council_return') as all_members_returned,
-        {%- for count in workforce_count_columns() %}
-        sum({{ count }}) as {{ count }},
-        {%- endfor %}
-        {{ workforce_rates(aggregate=true) }}
-    from member_counts
-    group by time_period, geographic_level, area_code, area_name, region_code, region_name
 ),
 
 published_group_wide as (
@@ -129,44 +52,51 @@ published_group_wide as (
         geographic_level,
         area_code,
         {%- for measure in workforce_measure_columns() %}
-        max(published_value) filter (where measure = '{{ measure }}') as {{ measure }}{% if not loop.last %},{% endif %}
+        max(published_value) filter (where measure = '{{ measure }}') as {{ measure }},
         {%- endfor %}
+        string_agg(
+            measure || ' ' || suppression_reason, '; ' order by measure
+        ) filter (where suppression_reason is not null) as suppression_notes
     from published_groups
     group by time_period, geographic_level, area_code
 ),
 
 group_rows as (
     select
-        group_computed.time_period,
-        group_computed.geographic_level,
-        group_computed.area_code,
-        group_computed.area_name,
+        groups.time_period,
+        groups.geographic_level,
+        groups.area_code,
+        groups.area_name,
         null as old_la_code,
         null as new_la_code,
         null as la_name,
-        group_computed.region_code,
-        group_computed.region_name,
-        case
-            when group_computed.all_members_published then 'dfe_published'
-            when group_computed.all_members_returned then 'council_return'
-            else 'mixed'
-        end as source,
+        groups.region_code,
+        groups.region_name,
+        groups.source,
         null as return_status,
-        group_computed.member_count,
-        {%- for measure in workforce_measure_columns() %}
+        null as return_source_file,
+        null as return_file_sha256,
+        null as return_loaded_at,
+        null as return_generated_at,
+        null as return_note,
+        null as quarantined_file_sha256,
+        groups.is_synthetic and published.area_code is null as is_synthetic,
         case
-            when published_group_wide.area_code is not null then published_group_wide.{{ measure }}
-            else group_computed.{{ measure }}
-        end as {{ measure }},
+            when groups.geographic_level = 'Statistical neighbours' then 'recomputed'
+            when published.area_code is not null then 'dfe_published'
+            else 'provisional'
+        end as group_value_source,
+        groups.member_count,
+        published.suppression_notes,
+        {%- for measure in workforce_measure_columns() %}
+        coalesce(published.{{ measure }}, groups.{{ measure }}) as {{ measure }}{% if not loop.last %},{% endif %}
         {%- endfor %}
-        null as suppression_notes
-    from group_computed
-    left join published_group_wide
+    from groups
+    left join published_group_wide as published
         on
-            group_computed.all_members_published
-            and group_computed.time_period = published_group_wide.time_period
-            and group_computed.geographic_level = published_group_wide.geographic_level
-            and group_computed.area_code = published_group_wide.area_code
+            groups.time_period = published.time_period
+            and groups.geographic_level = published.geographic_level
+            and groups.area_code = published.area_code
 ),
 
 all_rows as (
@@ -188,6 +118,14 @@ final as (
         cast(region_name as varchar) as region_name,
         cast(source as varchar) as source,
         cast(return_status as varchar) as return_status,
+        cast(return_source_file as varchar) as return_source_file,
+        cast(return_file_sha256 as varchar) as return_file_sha256,
+        cast(return_loaded_at as timestamptz) as return_loaded_at,
+        cast(return_generated_at as varchar) as return_generated_at,
+        cast(return_note as varchar) as return_note,
+        cast(quarantined_file_sha256 as varchar) as quarantined_file_sha256,
+        cast(is_synthetic as boolean) as is_synthetic,
+        cast(group_value_source as varchar) as group_value_source,
         cast(member_count as integer) as member_count,
         cast(suppression_notes as varchar) as suppression_notes,
         {%- for measure in workforce_measure_columns() %}

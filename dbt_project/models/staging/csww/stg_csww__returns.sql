@@ -12,6 +12,10 @@ renamed as (
         file_sha256,
         loaded_at,
         header_software_code,
+        header_generated_at,
+        coalesce(
+            starts_with(header_software_code, '{{ var("synthetic_software_code_prefix") }}'), false
+        ) as is_synthetic,
         workers as worker_records,
         query_count
     from source

@@ -9,6 +9,7 @@ renamed as (
         predecessor_old_la_code,
         successor_old_la_code,
         first_year_of_successor,
+        stands_in_for_successor,
         note
     from source
 )

@@ -1,4 +1,4 @@
-"""Trend charts for the HTML pack: one inline SVG per measure, drawn with matplotlib.
+"""Charts for the HTML pack: one inline SVG per trend measure and per ranking, drawn with matplotlib.
 
 SVG keeps the charts sharp on paper and needs nothing from the network; glyphs are drawn as
 paths so the chart looks the same whatever fonts the reader has. The Figure API is used rather
@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import io
 import re
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from orchestration.lib.publish.packs.format import SERIES_STYLE, is_missing
+from orchestration.lib.publish.packs.format import SERIES_STYLE, is_missing, value_text
 from orchestration.lib.publish.packs.model import ROLES, Pack
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from matplotlib.figure import Figure
+
 _DASHES = {"solid": "-", "dash": "--", "sysDot": ":"}
+OTHER_COUNCILS = "#C8C8C8"
 
 
 def series_label(pack: Pack, role: str) -> str:
@@ -26,21 +34,35 @@ def series_label(pack: Pack, role: str) -> str:
     return label
 
 
-def trend_svg(pack: Pack, measure: str) -> str:
-    """An SVG element (no XML prologue) charting the measure for the council, SN, region and England."""
+@contextmanager
+def _figure(salt: str, size: tuple[float, float]) -> Iterator[Figure]:
+    """A figure whose SVG is identical on every run (a fixed salt per chart: ids differ between the
+    charts sharing one page) and whose text is drawn as paths."""
     from matplotlib import rc_context
     from matplotlib.figure import Figure
+
+    with rc_context({"svg.fonttype": "path", "svg.hashsalt": salt, "font.size": 9}):
+        yield Figure(figsize=size, layout="constrained")
+
+
+def _svg(figure: Figure) -> str:
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg") :]
+    # Scale with the page: drop the fixed size, keep the viewBox.
+    return re.sub(r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r'<svg\1 width="100%"', svg, count=1)
+
+
+def trend_svg(pack: Pack, measure: str) -> str:
+    """An SVG element (no XML prologue) charting the measure for the council, SN, region and England."""
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     spec = pack.measures[measure]
     table = pack.trend(measure)
     years = list(table.index)
     borrowed = {y for y, s in pack.year_sources.items() if s.area_code != pack.unit.code}
-    # A fixed salt per measure: identical bytes on every run, and ids that differ between the
-    # charts sharing one HTML page.
-    settings = {"svg.fonttype": "path", "svg.hashsalt": f"pack-{measure}", "font.size": 9}
-    with rc_context(settings):
-        figure = Figure(figsize=(5.6, 3.1), layout="constrained")
+    with _figure(f"pack-{measure}", (5.6, 3.1)) as figure:
         axes = figure.add_subplot()
         for role in reversed(ROLES):  # the council drawn last, on top
             style = SERIES_STYLE[role]
@@ -91,9 +113,46 @@ def trend_svg(pack: Pack, measure: str) -> str:
             fontsize=7.5,
             frameon=False,
         )
-        buffer = io.StringIO()
-        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    svg = buffer.getvalue()
-    svg = svg[svg.index("<svg") :]
-    # Scale with the page: drop the fixed size, keep the viewBox.
-    return re.sub(r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r'<svg\1 width="100%"', svg, count=1)
+        return _svg(figure)
+
+
+def ranking_svg(pack: Pack, measure: str) -> str:
+    """Every ranked council's value, best first, as DfE's LAIT shows it: this council in colour and named."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    spec = pack.measures[measure]
+    table = pack.ranking_of(measure)
+    own_colour = f"#{SERIES_STYLE['council']['colour']}"
+    with _figure(f"ranking-{measure}", (5.6, 2.3)) as figure:
+        axes = figure.add_subplot()
+        colours = [own_colour if own else OTHER_COUNCILS for own in table.is_this_council]
+        axes.bar(list(table["rank"]), list(table.value), width=1.0, color=colours, edgecolor="white", linewidth=0.2)
+        own = table[table.is_this_council]
+        if len(own):
+            record = own.iloc[0]
+            # The label leans inwards near either end so it stays on the chart.
+            position = record["rank"] / max(record.ranked_units, 1)
+            align = "left" if position <= 0.15 else "right" if position >= 0.85 else "center"
+            axes.annotate(
+                f"{pack.unit.name}: {value_text(spec, record.value)}, rank {record['rank']} of {record.ranked_units}",
+                xy=(record["rank"], record.value),
+                xytext=(0, 12),
+                textcoords="offset points",
+                ha=align,
+                fontsize=8,
+                fontweight="bold",
+                color=own_colour,
+                arrowprops={"arrowstyle": "-", "color": own_colour, "linewidth": 0.8},
+            )
+        top = max((v for v in table.value if not is_missing(v)), default=1.0)
+        axes.set_ylim(0, top * 1.3 or 1)
+        axes.set_xlim(0, len(table) + 1)
+        axes.xaxis.set_major_locator(MaxNLocator(8, integer=True))
+        axes.yaxis.set_major_locator(MaxNLocator(4))
+        suffix = "%" if spec.unit == "%" else ""
+        axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}{suffix}"))
+        axes.set_xlabel("Rank among all councils (1 = best)", fontsize=8)
+        axes.set_title(spec.label, loc="left", fontsize=10.5, fontweight="bold")
+        axes.grid(axis="y", color="#dddddd", linewidth=0.6)
+        axes.spines[["top", "right"]].set_visible(False)
+        return _svg(figure)

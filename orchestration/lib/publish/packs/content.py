@@ -1,11 +1,12 @@
 """Build a pack's content from the published tables and nothing else.
 
-Every number is a published value rounded, in DuckDB, to the decimals DfE publishes the measure
-to, so the three formats show exactly the same figure and a reader can check it against DfE.
-Where the council did not exist in an earlier year (North Northamptonshire before 2021), the
-trend uses the single council it replaced, whose figures are published under that council's
-code; the notes say so. A council's own figure about fewer than five people is withheld (see
-`suppression`).
+Every number is a published value rounded half up, as DfE rounds, to the decimals DfE publishes
+the measure to (`format.published`), so every format shows exactly the same figure and a reader
+can check it against DfE. Where the council did not exist in an earlier year (North
+Northamptonshire before 2021), the trend uses the single council it replaced, whose figures are
+published under that council's code; the notes say so. A council's own figure about fewer than
+five people, or one DfE suppressed, is withheld (see `suppression`); DfE's other symbols and
+small bases are shown beside the value, which is then not ranked.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pandas as pd
 from orchestration.lib import paths
 from orchestration.lib.publish import publication
 from orchestration.lib.publish.packs import suppression
+from orchestration.lib.publish.packs.format import published
 from orchestration.lib.publish.packs.lookup import (
     Council,
     PackError,
@@ -32,9 +34,10 @@ from orchestration.lib.publish.packs.model import (
     ENGLAND_CODE,
     FIGURE_COLUMNS,
     MISSING_SYMBOL,
+    NEIGHBOUR_COLUMNS,
+    RANKING_COLUMNS,
     ROLES,
     SYMBOLS,
-    TREND_YEARS,
     Inspection,
     JudgementInForce,
     Measure,
@@ -45,6 +48,7 @@ from orchestration.lib.publish.packs.model import (
 from orchestration.lib.publish.packs.notes import pack_notes
 
 _NOTE_PATTERN = re.compile(rf"(\w+) ({'|'.join(SYMBOLS)}): ([^;]+)")
+SMALL_BASE_FLAG = "small base"
 
 
 def published_folder() -> Path:
@@ -70,22 +74,33 @@ def build_pack(asked: str, year: int | None = None) -> Pack:
         chain = _figures_chain(con, unit, chosen, replaced)
         previous = chosen - 1 if chosen - 1 in chain else None
 
-        decimals = pd.DataFrame([(m.name, m.decimals) for m in measures.values()], columns=["measure", "decimals"])
-        con.register("pack_measures", decimals)
         con.register("pack_years", pd.DataFrame(list(chain.items()), columns=["time_period", "area_code"]))
         unit_rows = _unit_rows(con, measures)
         benchmark_rows = _benchmark_rows(con)
+        group_synthetic = _group_synthetic(con)
+        neighbour_rows = _neighbour_rows(con, unit.code, chosen)
+        ranking_rows = _ranking_rows(con, chosen)
         inspections = _latest_inspections(con, unit)
 
-    figures = _figures(measures, chain, chosen, previous, unit_rows, benchmark_rows)
+    figures = _figures(measures, chain, chosen, previous, unit_rows, benchmark_rows, group_synthetic)
     sources = {
-        year: YearSource(year, row["area_code"], row["area_name"], row["source"], row["return_status"])
+        year: YearSource(
+            year,
+            row["area_code"],
+            row["area_name"],
+            row["source"],
+            row["return_status"],
+            row["return_note"] or "",
+            row["return_file_sha256"],
+            row["return_loaded_at"],
+            row["return_generated_at"],
+            row["quarantined_file_sha256"],
+            bool(row["is_synthetic"]),
+        )
         for year, row in sorted(unit_rows.items())
     }
     sn_model = next((r["sn_model"] for r in benchmark_rows if r["time_period"] == chosen and r["sn_model"]), None)
-    # A joint return takes its lead council's neighbours; the lead is listed first.
-    lead = every[unit.members[0]]
-    listed = lead.neighbours.get(sn_model, ()) if sn_model else ()
+    listed = sorted({(r["neighbour_rank"], r["neighbour_old_la_code"]) for r in neighbour_rows})
     pack = Pack(
         unit=unit,
         asked_for=request.asked_for,
@@ -96,7 +111,7 @@ def build_pack(asked: str, year: int | None = None) -> Pack:
         figures=figures,
         year_sources=sources,
         sn_model=sn_model,
-        neighbours=tuple(every[code] for code in listed if code in every and code not in unit.members),
+        neighbours=tuple(every[code] for _, code in listed if code in every),
         judgement_in_force=_judgement_in_force(benchmark_rows, unit.code, chosen, every),
         latest_inspections=tuple(i for i in inspections if i),
         not_inspected=tuple(every[c] for c, i in zip(unit.members, inspections, strict=True) if i is None),
@@ -104,6 +119,10 @@ def build_pack(asked: str, year: int | None = None) -> Pack:
         published_version=manifest.get("version"),
         published_at=manifest.get("published_at"),
     )
+    pack.neighbours_table = _neighbours_table(pack, neighbour_rows, every)
+    pack.ranking = _ranking(pack, ranking_rows)
+    pack.is_synthetic = bool(figures.is_synthetic.any()) or any(pack.ranking.is_synthetic_row)
+    pack.ranking = pack.ranking.drop(columns="is_synthetic_row")
     pack.notes = pack_notes(pack, every, replaced)
     return pack
 
@@ -111,7 +130,7 @@ def build_pack(asked: str, year: int | None = None) -> Pack:
 def _figures_chain(
     con: duckdb.DuckDBPyConnection, unit: Council, year: int, replaced: tuple[str, ...]
 ) -> dict[int, str]:
-    """Year → the code whose figures stand for the unit, back from `year` for up to five years.
+    """Year → the code whose figures stand for the unit, back from `year` over every year held.
 
     Before a reorganisation the unit's figures are its predecessor's, but only when there was a
     single one: three councils became Bournemouth, Christchurch and Poole, and their rates cannot
@@ -120,7 +139,7 @@ def _figures_chain(
     own = set(unit_years(con, unit.code))
     before = set(unit_years(con, replaced[0])) if len(replaced) == 1 else set()
     chain: dict[int, str] = {}
-    for candidate in range(year, year - TREND_YEARS, -1):
+    for candidate in range(year, min(own | before | {year}) - 1, -1):
         if candidate in own:
             chain[candidate] = unit.code
         elif candidate in before:
@@ -131,39 +150,105 @@ def _figures_chain(
 
 
 def _unit_rows(con: duckdb.DuckDBPyConnection, measures: dict[str, Measure]) -> dict[int, dict]:
-    counts = ", ".join(f"round(i.{m.name}, {m.decimals}) as {m.name}" for m in measures.values() if m.is_count)
+    counts = ", ".join(f"i.{m.name}" for m in measures.values() if m.is_count)
     cursor = con.execute(
         f"""
-        select i.time_period, i.area_code, i.area_name, i.source, i.return_status, i.suppression_notes, {counts}
+        select i.time_period, i.area_code, i.area_name, i.source, i.return_status, i.return_note,
+            i.return_file_sha256, i.return_loaded_at, i.return_generated_at, i.quarantined_file_sha256,
+            i.is_synthetic, i.suppression_notes, {counts}
         from fct_workforce_indicators as i
         inner join pack_years as y on i.time_period = y.time_period and i.area_code = y.area_code
         where i.geographic_level = 'Local authority'
         """
     )
     names = [d[0] for d in cursor.description]
-    return {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
+    found = {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
+    for row in found.values():
+        for name, measure in measures.items():
+            if measure.is_count:
+                row[name] = published(row[name], measure.decimals)
+    return found
+
+
+_ROUNDED_BENCHMARK_COLUMNS = (
+    "la_value",
+    "sn_pooled_value",
+    "sn_mean_value",
+    "sn_median_value",
+    "region_value",
+    "region_recomputed_value",
+    "region_difference",
+    "england_value",
+    "england_recomputed_value",
+    "england_difference",
+    "change_from_previous_year",
+)
 
 
 def _benchmark_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:
     cursor = con.execute(
-        """
+        f"""
         select
-            b.time_period, b.old_la_code, b.la_name, b.region_code, b.region_name, b.measure,
-            round(b.la_value, m.decimals::integer) as la_value,
-            round(b.sn_pooled_value, m.decimals::integer) as sn_pooled_value,
-            round(b.sn_mean_value, m.decimals::integer) as sn_mean_value,
-            round(b.sn_median_value, m.decimals::integer) as sn_median_value,
+            b.time_period, b.old_la_code, b.la_name, b.region_code, b.region_name, b.measure, m.decimals,
+            {", ".join(f"b.{column}" for column in _ROUNDED_BENCHMARK_COLUMNS)},
+            b.la_dfe_status, b.is_small_base, b.not_ranked_reason,
             b.sn_neighbour_count, b.sn_model,
-            round(b.region_value, m.decimals::integer) as region_value,
-            round(b.england_value, m.decimals::integer) as england_value,
+            b.region_value_source, b.region_dfe_status, b.england_value_source, b.england_dfe_status,
             b.la_rank, b.ranked_units, b.quartile_band,
-            round(b.change_from_previous_year, m.decimals::integer) as change_from_previous_year,
             b.ofsted_overall_effectiveness, b.ofsted_inspection_date, b.ofsted_publication_date,
             b.ofsted_judged_old_la_code
         from fct_workforce_benchmarks as b
         inner join pack_years as y on b.time_period = y.time_period and b.old_la_code = y.area_code
-        inner join pack_measures as m on b.measure = m.measure
+        inner join dim_measures as m on b.measure = m.measure
         """
+    )
+    names = [d[0] for d in cursor.description]
+    rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    for row in rows:
+        for column in _ROUNDED_BENCHMARK_COLUMNS:
+            row[column] = published(row[column], row["decimals"])
+    return rows
+
+
+def _group_synthetic(con: duckdb.DuckDBPyConnection) -> dict[tuple[int, str, str], bool]:
+    """(year, level, area) → whether the group figure the pack shows is built from synthetic returns."""
+    rows = con.execute(
+        """
+        select i.time_period, i.geographic_level, i.area_code, i.is_synthetic
+        from fct_workforce_indicators as i
+        inner join pack_years as y on i.time_period = y.time_period
+        where i.geographic_level != 'Local authority'
+        """
+    ).fetchall()
+    return {(year, level, code): bool(flag) for year, level, code, flag in rows}
+
+
+def _neighbour_rows(con: duckdb.DuckDBPyConnection, code: str, year: int) -> list[dict]:
+    cursor = con.execute(
+        """
+        select n.*, m.decimals, m.measure_label
+        from fct_statistical_neighbour_values as n
+        inner join dim_measures as m on n.measure = m.measure
+        where n.old_la_code = ? and n.time_period = ?
+        order by n.neighbour_rank, m.ees_order
+        """,
+        [code, year],
+    )
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _ranking_rows(con: duckdb.DuckDBPyConnection, year: int) -> list[dict]:
+    cursor = con.execute(
+        """
+        select b.time_period, b.measure, m.measure_label, m.decimals, b.la_rank, b.ranked_units, b.old_la_code,
+            b.la_name, b.la_value, b.quartile_band, b.is_synthetic
+        from fct_workforce_benchmarks as b
+        inner join dim_measures as m on b.measure = m.measure
+        where b.time_period = ? and b.la_rank is not null and m.in_pack_trends
+        order by m.ees_order, b.la_rank, b.la_name
+        """,
+        [year],
     )
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -210,28 +295,48 @@ def dfe_symbols(suppression_notes: str | None) -> dict[str, tuple[str, str]]:
     return {m: (s, reason.strip()) for m, s, reason in _NOTE_PATTERN.findall(suppression_notes or "")}
 
 
+def symbol_meaning(symbol: str) -> str:
+    """What one of DfE's symbols means, as DfE's own (not the pack's)."""
+    return f"{SYMBOLS[symbol]} (DfE)"
+
+
 class _CouncilYear:
-    """One year of the council's own figures, deciding which are shown and which withheld."""
+    """One year of the council's own figures, deciding which are shown, which withheld and which flagged."""
 
     def __init__(self, row: dict) -> None:
         self.row = row
-        self.withheld = dfe_symbols(row["suppression_notes"])
+        self.dfe = {m: symbol for m, (symbol, _) in dfe_symbols(row["suppression_notes"]).items()}
         self.headcounts = {m: value for m, value in row.items() if m.endswith("_headcount")}
-        self.dfe = {m: symbol for m, (symbol, _) in self.withheld.items()}
 
     def is_small(self, measure: str) -> bool:
         return suppression.is_small(measure, self.headcounts, self.dfe)
 
-    def shown(self, measure: str, value: float | None) -> tuple[float | None, str, str]:
-        """(value, symbol, meaning): the value with no symbol, or None with the symbol and why."""
+    def shown(
+        self, measure: str, value: float | None, small_base: bool = False
+    ) -> tuple[float | None, str, str, str, str]:
+        """(value, symbol, symbol meaning, flag, flag meaning).
+
+        A withheld value is None with the symbol shown in its place and why: a count about fewer
+        than five people or a figure DfE suppressed (`c`), or no value at all (DfE's symbol, else
+        `x`). A shown value carries DfE's symbol for it as a flag (`u`, `x`, `low`) and a small
+        base, each with its meaning.
+        """
+        dfe = self.dfe.get(measure, "")
         if self.is_small(measure):
-            return None, suppression.SMALL_COUNT_SYMBOL, suppression.SMALL_COUNT_REASON
-        if value is not None:
-            return value, "", ""
-        if measure in self.withheld:
-            symbol, reason = self.withheld[measure]
-            return None, symbol, f"{reason} (DfE)"
-        return None, MISSING_SYMBOL, SYMBOLS[MISSING_SYMBOL]
+            return None, suppression.SMALL_COUNT_SYMBOL, suppression.SMALL_COUNT_REASON, "", ""
+        if dfe == suppression.SMALL_COUNT_SYMBOL:
+            return None, dfe, symbol_meaning(dfe), "", ""
+        if value is None:
+            symbol = dfe or MISSING_SYMBOL
+            return None, symbol, symbol_meaning(symbol) if dfe else SYMBOLS[MISSING_SYMBOL], "", ""
+        flags = []
+        if dfe:
+            flags.append(
+                (dfe, f"DfE published {dfe}: {SYMBOLS[dfe]}; the value is recomputed from the council's return")
+            )
+        if small_base:
+            flags.append((SMALL_BASE_FLAG, suppression.SMALL_BASE_REASON))
+        return value, "", "", "; ".join(f for f, _ in flags), "; ".join(m for _, m in flags)
 
 
 def _figures(
@@ -241,6 +346,7 @@ def _figures(
     previous: int | None,
     unit_rows: dict[int, dict],
     benchmark_rows: list[dict],
+    group_synthetic: dict[tuple[int, str, str], bool],
 ) -> pd.DataFrame:
     comparison_years = {chosen, previous} - {None}
     benchmarked = [m for m, spec in measures.items() if spec.is_benchmarked]
@@ -250,22 +356,29 @@ def _figures(
     for year in chain:
         own = _CouncilYear(unit_rows[year])
         code, name = own.row["area_code"], own.row["area_name"]
-        provenance = {"source": own.row["source"], "return_status": own.row["return_status"]}
+        provenance = {
+            "source": own.row["source"],
+            "return_status": own.row["return_status"],
+            "is_synthetic": bool(own.row["is_synthetic"]),
+        }
         wanted = benchmarked if year in comparison_years else trends
         for row in benchmark_rows:
             if row["time_period"] != year or row["measure"] not in wanted:
                 continue
             measure = measures[row["measure"]]
-            value, symbol, meaning = own.shown(measure.name, row["la_value"])
+            value, symbol, meaning, flag, flag_meaning = own.shown(measure.name, row["la_value"], row["is_small_base"])
             # A withheld value takes its rank, band and change with it: each would give it back.
             shown = value is not None
             records.append(
                 _record(year, "council", code, name, measure, value, symbol, meaning)
                 | provenance
                 | {
+                    "flag": flag,
+                    "flag_meaning": flag_meaning,
                     "rank": row["la_rank"] if shown else None,
                     "ranked_units": row["ranked_units"] if shown else None,
                     "quartile_band": (row["quartile_band"] or "") if shown else "",
+                    "not_ranked_reason": (row["not_ranked_reason"] or "") if shown else "not ranked: withheld",
                     "change_from_previous_year": row["change_from_previous_year"]
                     if shown and year == chosen and _previous_shown(unit_rows, year, measure.name, row)
                     else None,
@@ -275,21 +388,36 @@ def _figures(
             records.append(
                 _group_record(year, "statistical_neighbours", code, neighbours, measure, row["sn_pooled_value"])
                 | {
+                    "value_source": "recomputed",
                     "sn_mean_value": row["sn_mean_value"],
                     "sn_median_value": row["sn_median_value"],
                     "sn_neighbour_count": row["sn_neighbour_count"],
                     "sn_model": row["sn_model"],
+                    "is_synthetic": group_synthetic.get((year, "Statistical neighbours", code), False),
                 }
             )
-            records.append(
-                _group_record(year, "region", row["region_code"], row["region_name"], measure, row["region_value"])
-            )
-            records.append(_group_record(year, "england", ENGLAND_CODE, "England", measure, row["england_value"]))
+            for role, level, area_code, area_name in (
+                ("region", "Regional", row["region_code"], row["region_name"]),
+                ("england", "National", ENGLAND_CODE, "England"),
+            ):
+                records.append(
+                    _group_record(
+                        year, role, area_code, area_name, measure, row[f"{role}_value"], row[f"{role}_dfe_status"]
+                    )
+                    | {
+                        "value_source": row[f"{role}_value_source"],
+                        "recomputed_value": row[f"{role}_recomputed_value"],
+                        "difference": row[f"{role}_difference"],
+                        "is_synthetic": group_synthetic.get((year, level, area_code), False),
+                    }
+                )
         if year in comparison_years:
             for measure_name in counts:
-                value, symbol, meaning = own.shown(measure_name, own.row[measure_name])
+                value, symbol, meaning, flag, flag_meaning = own.shown(measure_name, own.row[measure_name])
                 records.append(
-                    _record(year, "council", code, name, measures[measure_name], value, symbol, meaning) | provenance
+                    _record(year, "council", code, name, measures[measure_name], value, symbol, meaning)
+                    | provenance
+                    | {"flag": flag, "flag_meaning": flag_meaning}
                 )
     return _frame(records, measures)
 
@@ -320,20 +448,109 @@ def _record(
     }
 
 
-def _group_record(year: int, role: str, code: str, name: str, measure: Measure, value: float | None) -> dict:
+def _group_record(
+    year: int, role: str, code: str, name: str, measure: Measure, value: float | None, dfe_status: str | None = None
+) -> dict:
+    """A comparator: its value, or `x` in its place; DfE's symbol for it (a `u` region) as its flag."""
     symbol, meaning = ("", "") if value is not None else (MISSING_SYMBOL, SYMBOLS[MISSING_SYMBOL])
-    return _record(year, role, code, name, measure, value, symbol, meaning)
+    flag = dfe_status or ""
+    flag_meaning = f"DfE published {flag}: {SYMBOLS[flag]}; the value is recomputed" if flag else ""
+    return _record(year, role, code, name, measure, value, symbol, meaning) | {
+        "flag": flag,
+        "flag_meaning": flag_meaning,
+    }
 
 
 def _frame(records: list[dict], measures: dict[str, Measure]) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(records).reindex(columns=list(FIGURE_COLUMNS))
     for column in ("time_period", "rank", "ranked_units", "sn_neighbour_count", "sn_model"):
         frame[column] = frame[column].astype("Int64")
-    for column in ("value", "change_from_previous_year", "sn_mean_value", "sn_median_value"):
+    for column in (
+        "value",
+        "recomputed_value",
+        "difference",
+        "change_from_previous_year",
+        "sn_mean_value",
+        "sn_median_value",
+    ):
         frame[column] = frame[column].astype("float64")
-    for column in ("symbol", "symbol_meaning", "quartile_band", "source", "return_status"):
+    for column in (
+        "symbol",
+        "symbol_meaning",
+        "flag",
+        "flag_meaning",
+        "value_source",
+        "quartile_band",
+        "not_ranked_reason",
+        "source",
+        "return_status",
+    ):
         frame[column] = frame[column].fillna("").astype(str)
+    frame["is_synthetic"] = frame["is_synthetic"].fillna(False).astype(bool)
     measure_order = frame.measure.map({name: position for position, name in enumerate(measures)})
     role_order = frame.role.map({role: position for position, role in enumerate(ROLES)})
     keys = pd.DataFrame({"year": -frame.time_period, "measure": measure_order, "role": role_order})
     return frame.loc[keys.sort_values(["year", "measure", "role"]).index].reset_index(drop=True)
+
+
+def _neighbours_table(pack: Pack, rows: list[dict], every: dict[str, Council]) -> pd.DataFrame:
+    """Each listed neighbour's value of every trend measure in the pack's year, flagged as the council's are."""
+    records = []
+    for row in rows:
+        if row["measure"] not in pack.trend_measures:
+            continue
+        units = [u for u in row["neighbour_unit_codes"] if u != row["neighbour_old_la_code"]]
+        standing_for = " + ".join(every[u].name if u in every else u for u in units)
+        flags = []
+        if row["dfe_status"]:
+            flags.append((row["dfe_status"], f"DfE published {row['dfe_status']}: {SYMBOLS[row['dfe_status']]}"))
+        if row["is_small_base"]:
+            flags.append((SMALL_BASE_FLAG, suppression.SMALL_BASE_REASON))
+        value = published(row["neighbour_value"], row["decimals"])
+        records.append(
+            {
+                "time_period": row["time_period"],
+                "neighbour_rank": row["neighbour_rank"],
+                "neighbour_old_la_code": row["neighbour_old_la_code"],
+                "neighbour_name": row["neighbour_name"],
+                "standing_for": standing_for,
+                "measure": row["measure"],
+                "measure_label": row["measure_label"],
+                "value": value,
+                "flag": "; ".join(f for f, _ in flags),
+                "flag_meaning": "; ".join(m for _, m in flags)
+                + ("" if row["is_in_mean"] or value is None else " (left out of the mean and median)"),
+                "is_in_mean": bool(row["is_in_mean"]),
+            }
+        )
+    frame = pd.DataFrame.from_records(records, columns=list(NEIGHBOUR_COLUMNS))
+    frame["value"] = frame["value"].astype("float64")
+    return frame
+
+
+def _ranking(pack: Pack, rows: list[dict]) -> pd.DataFrame:
+    """Every ranked council's value and rank in the pack's year, this council marked."""
+    records = [
+        {
+            "time_period": row["time_period"],
+            "measure": row["measure"],
+            "measure_label": row["measure_label"],
+            "rank": row["la_rank"],
+            "ranked_units": row["ranked_units"],
+            "old_la_code": row["old_la_code"],
+            "la_name": row["la_name"],
+            "value": published(row["la_value"], row["decimals"]),
+            "quartile_band": row["quartile_band"],
+            "is_this_council": row["old_la_code"] == pack.unit.code,
+            "is_synthetic_row": bool(row["is_synthetic"]),
+        }
+        for row in rows
+        if row["measure"] in pack.ranked_trend_measures
+    ]
+    frame = pd.DataFrame.from_records(records, columns=[*RANKING_COLUMNS, "is_synthetic_row"])
+    # The council's own ranked value stays only if the pack shows it (a withheld figure has no rank).
+    shown = pack.figures[(pack.figures.role == "council") & (pack.figures.time_period == pack.year)]
+    withheld = set(shown[shown["rank"].isna()].measure)
+    frame = frame[~(frame.is_this_council & frame.measure.isin(withheld))]
+    frame["value"] = frame["value"].astype("float64")
+    return frame.reset_index(drop=True)

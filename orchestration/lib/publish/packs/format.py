@@ -1,13 +1,15 @@
 """How a figure is written, shared by the formats so a value reads the same in each.
 
-Values are already rounded to the measure's published decimals; these functions only add the
-thousands separator, the unit and the sign, or show the symbol that stands in for a value.
+`published` rounds a value to the measure's published decimals, half up as DfE rounds; the other
+functions only add the thousands separator, the unit and the sign, or show the symbol that stands
+in for a value.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
@@ -29,6 +31,20 @@ SERIES_STYLE = {
 def is_missing(value: object) -> bool:
     """None, NaN or pandas' NA: a figure that is not there."""
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def published(value: float | None, decimals: int) -> float | None:
+    """`value` rounded half up to `decimals` places, as DfE rounds: 28.75 is 28.8.
+
+    The warehouse publishes each rate as the double nearest its exact value, so the double's
+    shortest decimal form is the exact value wherever that has few places (28.75, 28.65) and
+    rounding that decimal rounds the exact value; Python's own round() and format() would round
+    the binary double (28.65 is 28.6499999..., shown 28.6) and round ties to even.
+    """
+    if is_missing(value):
+        return None
+    step = Decimal(1).scaleb(-decimals)
+    return float(Decimal(repr(float(value))).quantize(step, rounding=ROUND_HALF_UP))
 
 
 def value_text(measure: Measure, value: float | None, symbol: str = "") -> str:

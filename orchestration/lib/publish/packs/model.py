@@ -1,9 +1,11 @@
-"""The pack model shared by the three formats: measures, figures, Ofsted context and notes.
+"""The pack model shared by the formats: measures, figures, neighbours, rankings, Ofsted and notes.
 
 `Pack.figures` is tidy: one row per year, role (the council, its statistical neighbours, its
-region, England) and measure, with the value, or the symbol shown in its place and why. The
-views below (`comparison`, `trend`, `counts`) only reshape it, so every format shows the same
-figures.
+region, England) and measure, with the value, or the symbol shown in its place and why, and the
+flag shown beside a value (DfE's symbol for it, a small base). Region and England are DfE's
+published figures where DfE published them, with the recomputed figure and the difference beside.
+`Pack.neighbours_table` holds each listed neighbour's value and `Pack.ranking` every council's
+rank in the pack's year. The views below only reshape them, so every format shows the same figures.
 """
 
 from __future__ import annotations
@@ -18,13 +20,24 @@ from orchestration.lib import measures as registry
 from orchestration.lib.publish.packs.lookup import Council
 
 ROLES = ("council", "statistical_neighbours", "region", "england")
-TREND_YEARS = 5
 ENGLAND_CODE = "E92000001"
 
 # DfE's symbols for a value it did not publish (EES conventions), from the measure registry. The
 # pack's own small-number suppression also shows `c`, with its own reason (see `suppression`).
 SYMBOLS = registry.dfe_symbols()
 MISSING_SYMBOL = "x"
+
+# Where a comparator comes from (the marts' *_value_source), as a reader is told.
+VALUE_SOURCES = {
+    "dfe_published": "DfE's published figure",
+    "provisional": "provisional: recomputed here, DfE has not published this year yet",
+    "recomputed": "recomputed here: DfE publishes no figure for it",
+}
+
+SYNTHETIC_BANNER = (
+    "SYNTHETIC DEMONSTRATION DATA: these figures come from returns made by this project's "
+    "synthetic-return generator, not from any council's real workforce."
+)
 
 # Columns of `Pack.figures`, in order: the tidy CSV writes exactly these.
 FIGURE_COLUMNS = (
@@ -38,9 +51,15 @@ FIGURE_COLUMNS = (
     "value",
     "symbol",
     "symbol_meaning",
+    "flag",
+    "flag_meaning",
+    "value_source",
+    "recomputed_value",
+    "difference",
     "rank",
     "ranked_units",
     "quartile_band",
+    "not_ranked_reason",
     "change_from_previous_year",
     "sn_mean_value",
     "sn_median_value",
@@ -48,6 +67,36 @@ FIGURE_COLUMNS = (
     "sn_model",
     "source",
     "return_status",
+    "is_synthetic",
+)
+
+# Columns of `Pack.neighbours_table`: one row per listed neighbour and measure, in the pack's year.
+NEIGHBOUR_COLUMNS = (
+    "time_period",
+    "neighbour_rank",
+    "neighbour_old_la_code",
+    "neighbour_name",
+    "standing_for",
+    "measure",
+    "measure_label",
+    "value",
+    "flag",
+    "flag_meaning",
+    "is_in_mean",
+)
+
+# Columns of `Pack.ranking`: one row per ranked council and measure, in the pack's year.
+RANKING_COLUMNS = (
+    "time_period",
+    "measure",
+    "measure_label",
+    "rank",
+    "ranked_units",
+    "old_la_code",
+    "la_name",
+    "value",
+    "quartile_band",
+    "is_this_council",
 )
 
 
@@ -92,13 +141,19 @@ class JudgementInForce:
 
 @dataclass(frozen=True)
 class YearSource:
-    """Whose figures stand for the unit in a year, and where they came from."""
+    """Whose figures stand for the unit in a year, from which return, and why."""
 
     year: int
     area_code: str
     area_name: str
     source: str
     return_status: str
+    return_note: str = ""
+    return_file_sha256: str | None = None
+    return_loaded_at: dt.datetime | None = None
+    return_generated_at: str | None = None
+    quarantined_file_sha256: str | None = None
+    is_synthetic: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,6 +181,9 @@ class Pack:
     region_name: str
     published_version: str | None
     published_at: str | None
+    neighbours_table: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(NEIGHBOUR_COLUMNS)))
+    ranking: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(RANKING_COLUMNS)))
+    is_synthetic: bool = False
     notes: list[Note] = field(default_factory=list)
 
     @property
@@ -139,6 +197,11 @@ class Pack:
     @property
     def trend_measures(self) -> list[str]:
         return [m.name for m in self.measures.values() if m.in_pack_trends]
+
+    @property
+    def ranked_trend_measures(self) -> list[str]:
+        """The measures of the all-council ranking: the trend measures that have a better direction."""
+        return [m for m in self.trend_measures if self.measures[m].polarity != "neutral"]
 
     @property
     def count_measures(self) -> list[str]:
@@ -169,12 +232,27 @@ class Pack:
                     continue
                 own = council.loc[(measure, year)]
                 row = {"measure": measure, "time_period": year}
-                for column in ("value", "symbol", "rank", "ranked_units", "quartile_band", "change_from_previous_year"):
+                for column in (
+                    "value",
+                    "symbol",
+                    "flag",
+                    "flag_meaning",
+                    "rank",
+                    "ranked_units",
+                    "quartile_band",
+                    "not_ranked_reason",
+                    "change_from_previous_year",
+                ):
                     row[column] = own[column]
                 for role in ROLES[1:]:
                     other = frame[(frame.role == role) & (frame.measure == measure) & (frame.time_period == year)]
                     record = other.iloc[0]
                     row[f"{role}_value"] = record.value
+                    row[f"{role}_symbol"] = record.symbol
+                    row[f"{role}_flag"] = record.flag
+                    row[f"{role}_value_source"] = record.value_source
+                    row[f"{role}_recomputed_value"] = record.recomputed_value
+                    row[f"{role}_difference"] = record.difference
                     if role == "statistical_neighbours":
                         row["sn_mean_value"] = record.sn_mean_value
                         row["sn_median_value"] = record.sn_median_value
@@ -189,7 +267,7 @@ class Pack:
         return table.reindex(index=list(self.trend_years), columns=list(ROLES))
 
     def counts(self) -> pd.DataFrame:
-        """Key counts of the council: one row per count measure, one value and symbol column per year."""
+        """Key counts of the council: one row per count measure, value, symbol and flag columns per year."""
         frame = self.figures[(self.figures.role == "council") & self.figures.measure.isin(self.count_measures)]
         rows = []
         for measure in self.count_measures:
@@ -199,8 +277,39 @@ class Pack:
                 if len(record):
                     row[f"value_{year}"] = record.iloc[0].value
                     row[f"symbol_{year}"] = record.iloc[0].symbol
+                    row[f"flag_{year}"] = record.iloc[0].flag
             rows.append(row)
         return pd.DataFrame(rows)
+
+    def neighbour_grid(self) -> pd.DataFrame:
+        """Listed neighbours down (most similar first), one value and one flag column per trend measure."""
+        frame = self.neighbours_table
+        rows = []
+        for rank in sorted(set(frame.neighbour_rank)):
+            own = frame[frame.neighbour_rank == rank]
+            first = own.iloc[0]
+            row: dict[str, object] = {
+                "neighbour_rank": rank,
+                "neighbour_name": first.neighbour_name,
+                "neighbour_old_la_code": first.neighbour_old_la_code,
+                "standing_for": first.standing_for,
+            }
+            for record in own.itertuples(index=False):
+                row[f"value_{record.measure}"] = record.value
+                row[f"flag_{record.measure}"] = record.flag
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def ranking_of(self, measure: str) -> pd.DataFrame:
+        """Every ranked council for one measure in the pack's year, best first."""
+        frame = self.ranking[self.ranking.measure == measure]
+        return frame.sort_values(["rank", "la_name"]).reset_index(drop=True)
+
+    def flagged_values(self) -> pd.DataFrame:
+        """The council's figures shown as a symbol or with a flag beside them, with why."""
+        council = self.figures[self.figures.role == "council"]
+        frame = council[(council.symbol != "") | (council.flag != "")]
+        return frame.sort_values(["time_period", "measure"], ascending=[False, True])
 
     def missing_values(self) -> pd.DataFrame:
         """The council's figures shown as a symbol, with why."""

@@ -1,20 +1,23 @@
-"""The notes every pack carries: flags first, then sources, missing values and definitions.
+"""The notes every pack carries: flags first, then sources, returns, missing values and definitions.
 
-Flags come first because they change how a figure should be read: a joint return, figures that
-belong to a predecessor council, or DfE's published figures standing in for a council's own.
+Flags come first because they change how a figure should be read: synthetic demonstration data, a
+joint return, figures that belong to a predecessor council, DfE's published figures standing in
+for a council's own, or comparators that are provisional.
 """
 
 from __future__ import annotations
 
+from orchestration.lib import measures as registry
 from orchestration.lib.publish.packs.format import long_date
 from orchestration.lib.publish.packs.lookup import Council, year_span
-from orchestration.lib.publish.packs.model import SYMBOLS, TREND_YEARS, Note, Pack
-from orchestration.lib.publish.packs.suppression import SMALL_COUNT_LIMIT
+from orchestration.lib.publish.packs.model import SYMBOLS, SYNTHETIC_BANNER, VALUE_SOURCES, Note, Pack
+from orchestration.lib.publish.packs.suppression import SMALL_BASE_REASON, SMALL_COUNT_LIMIT
 
 FLAGS = "Flags"
 ABOUT = "About this pack"
 SOURCES = "Sources and licence"
-MISSING = "Missing and suppressed values"
+RETURNS = "Returns used"
+MISSING = "Missing, suppressed and flagged values"
 NEIGHBOURS = "Statistical neighbours"
 DEFINITIONS = "Definitions"
 
@@ -31,10 +34,14 @@ GENERAL_DEFINITIONS = (
     "and England figures. Mean (LAIT): the simple average of the neighbours' own rates, as in DfE's Local "
     "Authority Interactive Tool. Median (dashboard): the middle of the neighbours' rates, as in DfE's children's "
     "social care dashboard. 'Neighbours' is how many had a figure.",
-    "Region and England figures are ratios of their councils' summed counts, never averages of council rates.",
-    "Rank: 1 is best among all councils with a figure that year (a joint return counts once); for every ranked "
-    "measure lower is better. Quartile band: A is the best quarter of councils, then B, C and D. Measures where "
-    "neither a high nor a low value is better are not ranked.",
+    "Region and England figures are DfE's published ones wherever DfE published them; the figure recomputed "
+    "here from the councils' figures (a ratio of their summed counts, never an average of council rates) and "
+    "the difference stand beside them. Before DfE publishes a year, the recomputed figure is used and marked "
+    "provisional. DfE publishes no statistical-neighbour figures: those are always recomputed here.",
+    "Rank: 1 is best among all councils ranked that year (a joint return counts once); for every ranked "
+    "measure lower is better. Quartile band: A is the best quarter of councils, then B, C and D. Not ranked: "
+    "measures where neither a high nor a low value is better, values DfE published as u (low reliability), x "
+    "(not available), c or z, and values on a small base.",
     "Change: this year's figure minus last year's, worked out from unrounded figures (percentage points, pp, for "
     "rates), so it can differ by 0.1 from the difference of the rounded figures shown.",
     "Figures are shown to DfE's published precision: rates, FTE, caseloads and days to one decimal place; "
@@ -46,6 +53,7 @@ def pack_notes(pack: Pack, every: dict[str, Council], replaced: tuple[str, ...])
     notes = [Note(FLAGS, text) for text in flags(pack, every, replaced)]
     notes += [Note(ABOUT, text) for text in _about(pack)]
     notes += [Note(SOURCES, text) for text in _sources(pack)]
+    notes += [Note(RETURNS, text, term) for term, text in return_lines(pack)]
     notes += [Note(NEIGHBOURS, text) for text in _neighbours(pack, every)]
     notes += [Note(MISSING, text) for text in _missing(pack)]
     notes += [Note(DEFINITIONS, text) for text in GENERAL_DEFINITIONS]
@@ -55,7 +63,7 @@ def pack_notes(pack: Pack, every: dict[str, Council], replaced: tuple[str, ...])
 
 
 def flags(pack: Pack, every: dict[str, Council], replaced: tuple[str, ...]) -> list[str]:
-    found = []
+    found = [SYNTHETIC_BANNER] if pack.is_synthetic else []
     unit, asked = pack.unit, pack.asked_for
     if unit.is_joint:
         names = " and ".join(every[code].name for code in unit.members)
@@ -86,7 +94,7 @@ def flags(pack: Pack, every: dict[str, Council], replaced: tuple[str, ...]) -> l
             )
             + f" No change is shown from {borrowed[-1]} to {first_own}."
         )
-    elif len(replaced) > 1 and min(pack.trend_years) > pack.year - TREND_YEARS + 1:
+    elif len(replaced) > 1:
         first_own = min(pack.trend_years)
         names = ", ".join(every[code].label for code in replaced)
         found.append(
@@ -98,6 +106,7 @@ def flags(pack: Pack, every: dict[str, Council], replaced: tuple[str, ...]) -> l
             f"{unit.name} was replaced by " + " and ".join(every[code].label for code in unit.successors) + "."
         )
     found += source_flags(pack)
+    found += _provisional_flags(pack)
     judged = pack.judgement_in_force
     if judged and judged.judged_code != unit.code:
         why = (
@@ -113,23 +122,40 @@ def flags(pack: Pack, every: dict[str, Council], replaced: tuple[str, ...]) -> l
 
 
 def source_flags(pack: Pack) -> list[str]:
-    """Where each year's figures came from, newest first: the council's return, or DfE's and why."""
-    by_status: dict[tuple[str, str], list[int]] = {}
-    for year, source in pack.year_sources.items():
-        by_status.setdefault((source.source, source.return_status), []).append(year)
-    found = []
-    for (source, status), years in sorted(by_status.items(), key=lambda item: -max(item[1])):
-        span = year_span(years)
-        if source == "council_return":
-            found.append(f"{span}: figures recomputed by this warehouse from the council's own workforce return.")
-        elif status == "quarantined":
-            found.append(
-                f"{span}: the council's return failed validation and is held back, so DfE's published figures "
-                "are shown instead."
-            )
-        else:
-            found.append(f"{span}: no council return was loaded, so these are DfE's published figures.")
-    return found
+    """Which return each year's figures come from and why, newest first, years with the same story together."""
+    by_note: dict[str, list[int]] = {}
+    for year, source in sorted(pack.year_sources.items(), reverse=True):
+        by_note.setdefault(source.return_note, []).append(year)
+    return [f"{year_span(years)}: {note}" for note, years in by_note.items() if note]
+
+
+def _provisional_flags(pack: Pack) -> list[str]:
+    """Years whose region or England figure is recomputed here because DfE has not published it yet."""
+    frame = pack.figures[pack.figures.role.isin(("region", "england"))]
+    years = sorted(set(frame[frame.value_source == "provisional"].time_period))
+    if not years:
+        return []
+    return [
+        f"{year_span(years)}: DfE has not published the region and England figures yet, so they are recomputed "
+        "here from the councils' figures and marked provisional."
+    ]
+
+
+def return_lines(pack: Pack) -> list[tuple[str, str]]:
+    """(year, what) per year: the return the figures come from (file sha256, when loaded) and why."""
+    lines = []
+    for year, source in sorted(pack.year_sources.items(), reverse=True):
+        parts = [source.return_note]
+        if source.return_file_sha256:
+            loaded = f", loaded {source.return_loaded_at:%Y-%m-%d %H:%M} UTC" if source.return_loaded_at else ""
+            made = f", made {source.return_generated_at}" if source.return_generated_at else ""
+            parts.append(f"Return file sha256 {source.return_file_sha256}{loaded}{made}.")
+        if source.quarantined_file_sha256:
+            parts.append(f"Quarantined file sha256 {source.quarantined_file_sha256}.")
+        if source.is_synthetic:
+            parts.append("The return is synthetic demonstration data.")
+        lines.append((pack.year_label(year), " ".join(part for part in parts if part)))
+    return lines
 
 
 def _about(pack: Pack) -> list[str]:
@@ -159,10 +185,11 @@ def _sources(pack: Pack) -> list[str]:
             "CSWW census return, with DfE's definitions; they are not DfE's published figures."
         )
     found.append(
-        "Neighbour, regional and England figures are computed from each council's figures (its return where "
-        "loaded, otherwise DfE's); where every council in a region or in England has DfE's figures, DfE's own "
-        "published regional or England figure is used."
+        "Region and England: DfE's published figures wherever DfE published them, with the figure recomputed here "
+        "from the councils' figures (each council's return where loaded, otherwise DfE's council figure) and the "
+        "difference beside them; before DfE publishes a year, the recomputed figure, marked provisional."
     )
+    found.append("Statistical neighbours: always recomputed here from the neighbours' figures, as DfE publishes none.")
     found.append("Ofsted: local authority children's services inspection outcomes (ILACS), official statistics.")
     if pack.sn_model:
         found.append(
@@ -178,40 +205,65 @@ def _neighbours(pack: Pack, every: dict[str, Council]) -> list[str]:
     lead = every[pack.unit.members[0]]
     whose = f"{lead.name}, whose list the joint return uses" if pack.unit.is_joint else pack.unit.name
     names = "; ".join(council.label for council in pack.neighbours)
-    return [
-        f"DfE's {pack.sn_model} model lists these neighbours for {whose}: {names}.",
-        "A neighbour that was reorganised or makes a joint return counts as the unit or units that reported "
-        "that year (for example Cumbria as Cumberland and Westmorland and Furness from 2023), so the number "
-        "contributing can differ from the number listed.",
+    standing = pack.neighbour_grid()
+    standing = standing[standing.standing_for != ""] if len(standing) else standing
+    found = [f"DfE's {pack.sn_model} model lists these neighbours for {whose}: {names}."]
+    found += [
+        f"{row.neighbour_name} stands for the figures of {row.standing_for} in {pack.year}."
+        for row in standing.itertuples(index=False)
     ]
+    found.append(
+        "Each listed neighbour counts once in the mean and median (a neighbour reorganised into two councils, "
+        "such as Cumbria, takes their combined figure); the pooled figure sums every council standing for them "
+        "once. A neighbour's value DfE published as u or x, or on a small base, is shown but left out of the mean "
+        "and median."
+    )
+    return found
 
 
 def _missing(pack: Pack) -> list[str]:
     legend = "Symbols: " + "; ".join(f"{symbol} = {meaning}" for symbol, meaning in SYMBOLS.items()) + "."
+    ranked = registry.ranked_symbols()
+    unranked = ", ".join(symbol for symbol in SYMBOLS if symbol not in ranked)
     found = [
         legend,
         f"This pack also shows c for any of the council's own figures about fewer than {SMALL_COUNT_LIMIT} people "
         "(from 1 to 4; zero is shown), and for any rate, rank, quartile band or change built from such a count, "
         "since each would give the count back. Case holders have no published headcount, so in-post plus agency "
         "headcount stands for them; vacancies are posts, not people.",
+        "Where DfE published a symbol for a figure this warehouse recomputes from the council's return, the value "
+        f"is shown with DfE's symbol beside it; under {unranked} it is not ranked or banded.",
+        f"Flag 'small base': a rate with {SMALL_BASE_REASON}.",
     ]
-    missing = pack.missing_values()
     order = list(pack.measures)
-    for year in sorted(set(missing.time_period), reverse=True):
-        this_year = missing[missing.time_period == year]
-        for (symbol, meaning), group in this_year.groupby(["symbol", "symbol_meaning"], sort=True):
+    flagged = pack.flagged_values()
+    for year in sorted(set(flagged.time_period), reverse=True):
+        this_year = flagged[flagged.time_period == year]
+        withheld = this_year[this_year.symbol != ""]
+        for (symbol, meaning), group in withheld.groupby(["symbol", "symbol_meaning"], sort=True):
             labels = ", ".join(pack.measures[m].label for m in sorted(set(group.measure), key=order.index))
             found.append(f"{year} — {symbol}, {meaning}: {labels}.")
+        shown = this_year[this_year.flag != ""]
+        for (flag, meaning), group in shown.groupby(["flag", "flag_meaning"], sort=True):
+            labels = ", ".join(pack.measures[m].label for m in sorted(set(group.measure), key=order.index))
+            found.append(f"{year} — shown with {flag} ({meaning}): {labels}.")
     return found
 
 
 def symbol_key(pack: Pack) -> str:
-    """One line naming each symbol the pack shows and why, for under a table."""
+    """One line naming each symbol and flag the pack shows and why, for under a table."""
     shown = pack.figures[pack.figures.symbol != ""]
     pairs = dict.fromkeys(zip(shown.symbol, shown.symbol_meaning, strict=True))
+    flagged = pack.figures[pack.figures.flag != ""]
+    pairs |= dict.fromkeys(zip(flagged.flag, flagged.flag_meaning, strict=True))
     if not pairs:
         return ""
-    return "Symbols: " + "; ".join(f"{symbol} = {meaning}" for symbol, meaning in pairs) + ". See the notes."
+    return "Symbols and flags: " + "; ".join(f"{symbol} = {meaning}" for symbol, meaning in pairs) + ". See the notes."
+
+
+def source_text(value_source: str) -> str:
+    """How a comparator's source reads: 'DfE's published figure', 'provisional: …'."""
+    return VALUE_SOURCES.get(value_source, value_source)
 
 
 def ofsted_lines(pack: Pack) -> list[tuple[str, str]]:

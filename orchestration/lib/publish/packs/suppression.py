@@ -16,9 +16,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from orchestration.lib import measures as registry
+
 SMALL_COUNT_LIMIT = 5
 SMALL_COUNT_SYMBOL = "c"
 SMALL_COUNT_REASON = f"fewer than {SMALL_COUNT_LIMIT} people (withheld in this pack)"
+
+# A rate on a small base is shown, not withheld, but flagged and not ranked (the marts decide it,
+# from `vars: small_base_denominator:`; this is how a pack says so).
+SMALL_BASE_REASON = (
+    f"fewer than {registry.small_base_denominator():g} FTE (people, for a headcount rate) "
+    "in the denominator, so it is not ranked"
+)
 
 _INPOST = ("inpost_headcount",)
 _STARTERS = ("starters_headcount",)

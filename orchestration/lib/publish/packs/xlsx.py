@@ -1,10 +1,14 @@
-"""The pack as an Excel workbook: summary, comparison table, native line charts, chart data, notes.
+"""The pack as an Excel workbook: summary, comparison, comparators, neighbours, ranking, charts, data,
+returns, notes.
 
 Cells hold the published figure rounded to DfE's decimals, and the number format only adds the
-unit, so what a reader sees is what a formula gets. A withheld figure is its symbol (c, u, ...)
+unit, so what a reader sees is what a formula gets. A withheld figure is its symbol (c, x, ...)
 as text, as in DfE's own tables, except in the chart data: a line chart draws text as zero, so
-there the cell is left empty (a gap) and the symbol sits in the next column. Every table has a
-workbook-level name (comparison, headline, key_counts, trend_<measure>) so it can be found.
+there the cell is left empty (a gap) and the symbol sits in the next column. A flag beside a
+shown value (DfE's u, a small base) is its own column. Every table has a workbook-level name
+(comparison, comparators, headline, key_counts, neighbours, ranking_<measure>, trend_<measure>)
+so it can be found. Every sheet prints on A4 landscape, fitted to the page width, with its name,
+page numbers and, for synthetic data, a warning in the page header.
 """
 
 from __future__ import annotations
@@ -31,10 +35,11 @@ from orchestration.lib.publish.packs.format import (
     is_missing,
 )
 from orchestration.lib.publish.packs.lookup import year_span
-from orchestration.lib.publish.packs.model import MISSING_SYMBOL, ROLES, Measure, Pack
-from orchestration.lib.publish.packs.notes import FLAGS, ofsted_lines, symbol_key
+from orchestration.lib.publish.packs.model import MISSING_SYMBOL, ROLES, SYNTHETIC_BANNER, Measure, Pack
+from orchestration.lib.publish.packs.notes import FLAGS, RETURNS, ofsted_lines, source_text, symbol_key
 
 NAVY = "0B3C5D"
+MAROON = "7A1F1F"
 # Named on every style: a font left unnamed falls back to a serif face in some spreadsheet programs.
 FONT = "Calibri"
 TITLE = Font(name=FONT, size=16, bold=True, color=NAVY)
@@ -43,13 +48,19 @@ META = Font(name=FONT, size=9, color="666666")
 HEADING = Font(name=FONT, size=12, bold=True, color=NAVY)
 HEADER_FONT = Font(name=FONT, size=10, bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", start_color=NAVY, end_color=NAVY)
+BANNER_FONT = Font(name=FONT, size=11, bold=True, color="FFFFFF")
+BANNER_FILL = PatternFill("solid", start_color=MAROON, end_color=MAROON)
 PREVIOUS_FILL = PatternFill("solid", start_color="F3F3F3", end_color="F3F3F3")
 FLAG_FILL = PatternFill("solid", start_color="FFF4D6", end_color="FFF4D6")
+OWN_FILL = PatternFill("solid", start_color="DCEBF5", end_color="DCEBF5")
 SYMBOL_FONT = Font(name=FONT, italic=True, color="666666")
+FLAG_FONT = Font(name=FONT, bold=True, color=MAROON)
 BOLD = Font(name=FONT, bold=True)
+MONO = Font(name="Consolas", size=9)
 RULE = Border(bottom=Side(style="thin", color="D0D0D0"))
 WRAP = Alignment(wrap_text=True, vertical="top")
 RIGHT = Alignment(horizontal="right")
+CENTRE = Alignment(horizontal="center")
 HEADER_ALIGN = Alignment(wrap_text=True, vertical="bottom", horizontal="center")
 
 # Excel does not size rows to wrapped text in merged cells, so heights are set here: points per
@@ -69,31 +80,49 @@ def write_xlsx(pack: Pack, target: Path) -> Path:
     summary.title = "Summary"
     _summary(workbook, summary, pack)
     _comparison(workbook, workbook.create_sheet("Comparison"), pack)
+    _comparators(workbook, workbook.create_sheet("Comparators"), pack)
+    _neighbours(workbook, workbook.create_sheet("Neighbours"), pack)
+    _ranking(workbook, workbook.create_sheet("Ranking"), pack)
     charts = workbook.create_sheet("Charts")
     data = workbook.create_sheet("Chart data")
     _charts(workbook, charts, data, pack)
+    _returns(workbook.create_sheet("Returns"), pack)
     _notes(workbook.create_sheet("Notes"), pack)
     workbook.save(target)
     return target
 
 
-def _name(workbook: Workbook, name: str, sheet: Worksheet, first_row: int, last_row: int, last_col: int) -> None:
-    reference = f"{quote_sheetname(sheet.title)}!$A${first_row}:${get_column_letter(last_col)}${last_row}"
+def _name(
+    workbook: Workbook, name: str, sheet: Worksheet, first_row: int, last_row: int, last_col: int, first_col: int = 1
+) -> None:
+    first, last = get_column_letter(first_col), get_column_letter(last_col)
+    reference = f"{quote_sheetname(sheet.title)}!${first}${first_row}:${last}${last_row}"
     workbook.defined_names[name] = DefinedName(name, attr_text=reference)
 
 
-def _print_setup(sheet: Worksheet, title_rows: str | None = None, one_page: bool = False) -> None:
+def _print_setup(sheet: Worksheet, pack: Pack, title_rows: str | None = None, one_page: bool = False) -> None:
+    """A4 landscape, fitted to the page width (and height for one-page sheets), with room for the
+    header and footer so neither is clipped."""
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 1 if one_page else 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.page_margins.left = sheet.page_margins.right = 0.5
-    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
+    sheet.print_options.horizontalCentered = True
+    margins = sheet.page_margins
+    margins.left = margins.right = 0.45
+    margins.top = margins.bottom = 0.75
+    margins.header = margins.footer = 0.3
     if title_rows:
         sheet.print_title_rows = title_rows
-    sheet.oddFooter.left.text = "&A"
+    if pack.is_synthetic:
+        sheet.oddHeader.center.text = "SYNTHETIC DEMONSTRATION DATA: not a council's real workforce"
+        sheet.oddHeader.center.color = MAROON
+        sheet.oddHeader.center.size = 9
+    sheet.oddFooter.left.text = f"{pack.unit.name}, {pack.year}: &A"
+    sheet.oddFooter.left.size = 8
     sheet.oddFooter.right.text = "Page &P of &N"
+    sheet.oddFooter.right.size = 8
 
 
 def _put(cell, measure: Measure, value: float | None, symbol: str = "", change: bool = False) -> None:
@@ -109,17 +138,25 @@ def _put(cell, measure: Measure, value: float | None, symbol: str = "", change: 
     cell.number_format = excel_change_format(measure) if change else excel_number_format(measure)
 
 
-def _header(sheet: Worksheet, row: int, labels: list[str]) -> None:
+def _flag(cell, flag: str) -> None:
+    if flag:
+        cell.value = flag
+        cell.font = FLAG_FONT
+        cell.alignment = CENTRE
+
+
+def _header(sheet: Worksheet, row: int, labels: list[str], first_col: int = 1) -> None:
     """A header row tall enough for its longest wrapped label at the columns' widths."""
     lines = 1
-    for column, label in enumerate(labels, start=1):
+    for column, label in enumerate(labels, start=first_col):
         cell = sheet.cell(row, column, label)
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
-        cell.alignment = HEADER_ALIGN if column > 1 else Alignment(wrap_text=True, vertical="bottom")
+        cell.alignment = HEADER_ALIGN if column > first_col else Alignment(wrap_text=True, vertical="bottom")
         width = sheet.column_dimensions[get_column_letter(column)].width or 8.43
-        lines = max(lines, _lines(label, width * 1.1))  # header text is a point smaller
-    sheet.row_dimensions[row].height = LINE_HEIGHT * lines + 4
+        lines = max(lines, _lines(label, width))  # bold header text is about as wide as plain 11-point
+    # Tables side by side share a header row: the tallest header decides.
+    sheet.row_dimensions[row].height = max(sheet.row_dimensions[row].height or 0, LINE_HEIGHT * lines + 4)
 
 
 def _lines(text: str, width: float) -> int:
@@ -133,6 +170,12 @@ def _lines(text: str, width: float) -> int:
     return count
 
 
+def _widths(sheet: Worksheet, widths: list[float]) -> float:
+    for column, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    return sum(widths) * PROSE_CHARS
+
+
 def _wrapped(sheet: Worksheet, row: int, text: str, last_col: int, width_chars: float, first_col: int = 1) -> None:
     """Text across merged columns, with a row height that shows all of it."""
     cell = sheet.cell(row, first_col, text)
@@ -142,27 +185,38 @@ def _wrapped(sheet: Worksheet, row: int, text: str, last_col: int, width_chars: 
     sheet.row_dimensions[row].height = LINE_HEIGHT * lines + 2
 
 
-def _title(sheet: Worksheet, pack: Pack, title: str) -> None:
-    sheet["A1"] = title
-    sheet["A1"].font = TITLE
-    sheet["A2"] = (
+def _title(sheet: Worksheet, pack: Pack, title: str, last_col: int, width_chars: float) -> int:
+    """The synthetic-data banner (when it applies), title, subtitle and identity; returns the next free row."""
+    row = 1
+    if pack.is_synthetic:
+        # Bold text runs wider than plain: wrap as if the row were a fifth narrower.
+        _wrapped(sheet, row, SYNTHETIC_BANNER, last_col, width_chars * 0.8)
+        sheet.row_dimensions[row].height += 6
+        for column in range(1, last_col + 1):
+            sheet.cell(row, column).fill = BANNER_FILL
+        sheet.cell(row, 1).font = BANNER_FONT
+        sheet.cell(row, 1).alignment = Alignment(wrap_text=True, vertical="center")
+        row += 2
+    sheet.cell(row, 1, title).font = TITLE
+    sheet.row_dimensions[row].height = 24
+    sheet.cell(
+        row + 1,
+        1,
         f"How {pack.unit.name} compares with its statistical neighbours, the {pack.region_name} region and "
-        f"England at 30 September {pack.year}"
-    )
-    sheet["A2"].font = SUBTITLE
+        f"England at 30 September {pack.year}",
+    ).font = SUBTITLE
     version = f" · published figures version {pack.published_version}" if pack.published_version else ""
-    sheet["A3"] = f"DfE LA code {pack.unit.code} · {pack.region_name}{version}"
-    sheet["A3"].font = META
+    sheet.cell(row + 2, 1, f"DfE LA code {pack.unit.code} · {pack.region_name}{version}").font = META
+    return row + 4
 
 
 def _summary(workbook: Workbook, sheet: Worksheet, pack: Pack) -> None:
-    widths = [40, 16, 14, 16, 16, 14, 14, 12]
-    for column, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(column)].width = width
-    text_width = sum(widths) * PROSE_CHARS
-    _title(sheet, pack, f"{pack.unit.name}: children's social work workforce, {pack.year}")
-    row = 5
-    flags = [note.text for note in pack.notes if note.section == FLAGS]
+    widths = [40, 16, 8, 14, 16, 16, 14, 14, 12]
+    text_width = _widths(sheet, widths)
+    row = _title(
+        sheet, pack, f"{pack.unit.name}: children's social work workforce, {pack.year}", len(widths), text_width
+    )
+    flags = [note.text for note in pack.notes if note.section == FLAGS and note.text != SYNTHETIC_BANNER]
     if flags:
         sheet.cell(row, 1, "Read with these notes").font = HEADING
         row += 1
@@ -192,6 +246,7 @@ def _summary(workbook: Workbook, sheet: Worksheet, pack: Pack) -> None:
         [
             "Measure",
             pack.unit.name,
+            "Flag",
             "Change on previous year",
             "Statistical neighbours (pooled)",
             pack.region_name,
@@ -207,53 +262,62 @@ def _summary(workbook: Workbook, sheet: Worksheet, pack: Pack) -> None:
         row += 1
         sheet.cell(row, 1, spec.label)
         _put(sheet.cell(row, 2), spec, record.value, record.symbol)
-        _put(sheet.cell(row, 3), spec, record.change_from_previous_year, change=True)
-        _put(sheet.cell(row, 4), spec, record.statistical_neighbours_value)
-        _put(sheet.cell(row, 5), spec, record.region_value)
-        _put(sheet.cell(row, 6), spec, record.england_value)
-        rank = sheet.cell(row, 7, None if is_missing(record["rank"]) else f"{record['rank']} of {record.ranked_units}")
+        _flag(sheet.cell(row, 3), record.flag)
+        _put(sheet.cell(row, 4), spec, record.change_from_previous_year, change=True)
+        _put(sheet.cell(row, 5), spec, record.statistical_neighbours_value)
+        _put(sheet.cell(row, 6), spec, record.region_value)
+        _put(sheet.cell(row, 7), spec, record.england_value)
+        rank = sheet.cell(row, 8, None if is_missing(record["rank"]) else f"{record['rank']} of {record.ranked_units}")
         rank.alignment = RIGHT
-        band = sheet.cell(row, 8, _band_text(spec, record))
-        band.alignment = Alignment(horizontal="center")
-        for column in range(1, 9):
+        band = sheet.cell(row, 9, _band_text(record))
+        band.alignment = CENTRE
+        for column in range(1, len(widths) + 1):
             sheet.cell(row, column).border = RULE
-    _band_colours(sheet, f"H{header + 1}:H{row}")
-    _name(workbook, "headline", sheet, header, row, 8)
+    _band_colours(sheet, f"I{header + 1}:I{row}")
+    _name(workbook, "headline", sheet, header, row, len(widths))
     row += 2
 
     sheet.cell(row, 1, f"Key counts for {pack.unit.name}").font = HEADING
     row += 1
     header = row
-    _header(sheet, header, ["Count", *[pack.year_label(year) for year in pack.comparison_years]])
-    counts = pack.counts()
-    for record in counts.to_dict("records"):
+    labels = ["Count"]
+    for year in pack.comparison_years:
+        labels += [pack.year_label(year), "Flag"]
+    _header(sheet, header, labels)
+    for record in pack.counts().to_dict("records"):
         spec = pack.measures[record["measure"]]
         row += 1
         sheet.cell(row, 1, spec.label).border = RULE
-        for column, year in enumerate(pack.comparison_years, start=2):
+        for position, year in enumerate(pack.comparison_years):
+            column = 2 + 2 * position
             _put(sheet.cell(row, column), spec, record.get(f"value_{year}"), record.get(f"symbol_{year}", ""))
-            sheet.cell(row, column).border = RULE
-    _name(workbook, "key_counts", sheet, header, row, 1 + len(pack.comparison_years))
+            _flag(sheet.cell(row, column + 1), record.get(f"flag_{year}", ""))
+            sheet.cell(row, column).border = sheet.cell(row, column + 1).border = RULE
+    _name(workbook, "key_counts", sheet, header, row, len(labels))
     row += 2
     _wrapped(
         sheet,
         row,
-        "Sheets: Comparison (every benchmarked measure, this year and last), Charts (five-year trends), "
-        "Chart data (the figures behind the charts), Notes (sources, definitions, missing values). "
+        "Sheets: Comparison (every benchmarked measure, this year and last), Comparators (DfE's region and England "
+        "figures beside the recomputed ones), Neighbours (each statistical neighbour's value), Ranking (every "
+        "council ranked), Charts (trends over every year held), Chart data (the figures behind the charts), "
+        "Returns (which return each year's figures come from), Notes (sources, definitions, missing values). "
         "Contains public sector information licensed under the Open Government Licence v3.0.",
         len(widths),
         text_width,
     )
     sheet.cell(row, 1).font = META
     sheet.sheet_view.showGridLines = False
-    _print_setup(sheet, one_page=True)
+    _print_setup(sheet, pack, one_page=True)
 
 
-def _band_text(spec: Measure, record: object) -> str | None:
-    """The band; 'not ranked' for a measure with no better direction; the symbol of a withheld value."""
+def _band_text(record: object) -> str | None:
+    """The band; the symbol of a withheld value; 'not ranked' for a shown value without a rank."""
     if record.quartile_band:
         return record.quartile_band
-    return "not ranked" if spec.polarity == "neutral" else (record.symbol or None)
+    if record.symbol:
+        return record.symbol
+    return "not ranked" if record.not_ranked_reason else None
 
 
 def _band_colours(sheet: Worksheet, cells: str) -> None:
@@ -267,33 +331,40 @@ def _band_colours(sheet: Worksheet, cells: str) -> None:
 
 
 COMPARISON_COLUMNS = (
-    ("Measure", 50),
+    ("Measure", 44),
     ("Year", 7),
-    ("{unit}", 18),
-    ("Change on previous year", 12),
-    ("Statistical neighbours (pooled)", 14),
-    ("Neighbours: mean (LAIT)", 14),
-    ("Neighbours: median (dashboard)", 14),
-    ("Neighbours with a figure", 12),
-    ("{region}", 14),
-    ("England", 11),
-    ("Rank (1 = best)", 9),
-    ("Councils ranked", 10),
-    ("Quartile band (A = best)", 12),
+    ("{unit}", 13),
+    ("Flag", 7),
+    ("Change on previous year", 11),
+    ("Statistical neighbours (pooled)", 13),
+    ("Neighbours: mean (LAIT)", 12),
+    ("Neighbours: median (dashboard)", 12),
+    ("Neighbours in mean", 10),
+    ("{region}", 12),
+    ("England", 10),
+    ("Rank (1 = best)", 8),
+    ("Councils ranked", 9),
+    ("Quartile band (A = best)", 11),
 )
 
 
 def _comparison(workbook: Workbook, sheet: Worksheet, pack: Pack) -> None:
-    _title(sheet, pack, f"How {pack.unit.name} compares, {year_span(list(pack.comparison_years))}")
     labels = [label.format(unit=pack.unit.name, region=pack.region_name) for label, _ in COMPARISON_COLUMNS]
-    for column, (_, width) in enumerate(COMPARISON_COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(column)].width = width
-    header = 5
-    legend = "Rank 1 is best among all councils; quartile band A is the best quarter. Notes sheet: definitions."
+    text_width = _widths(sheet, [width for _, width in COMPARISON_COLUMNS])
+    top = _title(
+        sheet, pack, f"How {pack.unit.name} compares, {year_span(list(pack.comparison_years))}", len(labels), text_width
+    )
+    legend = (
+        "Rank 1 is best among all councils ranked; quartile band A is the best quarter. Region and England are DfE's "
+        "published figures (Comparators sheet: the recomputed ones). Notes sheet: definitions."
+    )
     borrowed = [pack.year_label(y) for y in pack.comparison_years if str(y) != pack.year_label(y)]
     if borrowed:
         legend += f" Figures for {', '.join(borrowed)} are the replaced council's."
-    sheet.cell(4, 1, f"{legend} {symbol_key(pack)}".strip()).font = META
+    key = symbol_key(pack)
+    _wrapped(sheet, top, f"{legend} {key}".strip(), len(labels), text_width)
+    sheet.cell(top, 1).font = META
+    header = top + 1
     _header(sheet, header, labels)
     table = pack.comparison()
     row = header
@@ -301,21 +372,23 @@ def _comparison(workbook: Workbook, sheet: Worksheet, pack: Pack) -> None:
         spec = pack.measures[record.measure]
         row += 1
         sheet.cell(row, 1, spec.label).alignment = Alignment(wrap_text=True)  # bottom, level with the figures
-        sheet.row_dimensions[row].height = LINE_HEIGHT * _lines(spec.label, COMPARISON_COLUMNS[0][1] * PROSE_CHARS) + 2
+        # Bold labels (this year's rows) run wider than plain text: wrap at the column's width in digits.
+        sheet.row_dimensions[row].height = LINE_HEIGHT * _lines(spec.label, COMPARISON_COLUMNS[0][1]) + 2
         sheet.cell(row, 2, int(record.time_period))
         _put(sheet.cell(row, 3), spec, record.value, record.symbol)
-        _put(sheet.cell(row, 4), spec, record.change_from_previous_year, change=True)
-        _put(sheet.cell(row, 5), spec, record.statistical_neighbours_value)
-        _put(sheet.cell(row, 6), spec, record.sn_mean_value)
-        _put(sheet.cell(row, 7), spec, record.sn_median_value)
-        sheet.cell(row, 8, int(record.sn_neighbour_count))
-        _put(sheet.cell(row, 9), spec, record.region_value)
-        _put(sheet.cell(row, 10), spec, record.england_value)
+        _flag(sheet.cell(row, 4), record.flag)
+        _put(sheet.cell(row, 5), spec, record.change_from_previous_year, change=True)
+        _put(sheet.cell(row, 6), spec, record.statistical_neighbours_value)
+        _put(sheet.cell(row, 7), spec, record.sn_mean_value)
+        _put(sheet.cell(row, 8), spec, record.sn_median_value)
+        sheet.cell(row, 9, int(record.sn_neighbour_count))
+        _put(sheet.cell(row, 10), spec, record.region_value)
+        _put(sheet.cell(row, 11), spec, record.england_value)
         if not is_missing(record.rank):
-            sheet.cell(row, 11, int(record.rank))
-            sheet.cell(row, 12, int(record.ranked_units))
-        band = sheet.cell(row, 13, _band_text(spec, record))
-        band.alignment = Alignment(horizontal="center")
+            sheet.cell(row, 12, int(record.rank))
+            sheet.cell(row, 13, int(record.ranked_units))
+        band = sheet.cell(row, 14, _band_text(record))
+        band.alignment = CENTRE
         if not record.quartile_band:
             band.font = SYMBOL_FONT
         previous = record.time_period != pack.year
@@ -326,28 +399,201 @@ def _comparison(workbook: Workbook, sheet: Worksheet, pack: Pack) -> None:
                 cell.fill = PREVIOUS_FILL
             elif column == 1:
                 cell.font = BOLD
-    _band_colours(sheet, f"M{header + 1}:M{row}")
+    _band_colours(sheet, f"N{header + 1}:N{row}")
     _name(workbook, "comparison", sheet, header, row, len(labels))
+    row += 2
+    for line in _not_ranked_lines(pack):
+        _wrapped(sheet, row, line, len(labels), text_width)
+        sheet.cell(row, 1).font = META
+        row += 1
     sheet.freeze_panes = sheet.cell(header + 1, 3)
-    sheet.auto_filter.ref = f"A{header}:{get_column_letter(len(labels))}{row}"
+    sheet.auto_filter.ref = f"A{header}:{get_column_letter(len(labels))}{header + len(table)}"
     sheet.sheet_view.showGridLines = False
-    _print_setup(sheet, f"{header}:{header}")
+    _print_setup(sheet, pack, f"{header}:{header}")
+
+
+def _not_ranked_lines(pack: Pack) -> list[str]:
+    """Why each shown value of the pack's year has no rank, where it is not a neutral measure's."""
+    table = pack.comparison()
+    table = table[(table.time_period == pack.year) & (table.not_ranked_reason != "") & (table.symbol == "")]
+    return [
+        f"{pack.measures[row.measure].label}: {row.not_ranked_reason}."
+        for row in table.itertuples(index=False)
+        if pack.measures[row.measure].polarity != "neutral"
+    ]
+
+
+def _comparators(workbook: Workbook, sheet: Worksheet, pack: Pack) -> None:
+    widths = [44, 12, 12, 11, 12, 12, 11, 60]
+    text_width = _widths(sheet, widths)
+    top = _title(
+        sheet, pack, f"Region and England, {pack.year}: DfE's figures and the recomputed ones", len(widths), text_width
+    )
+    _wrapped(
+        sheet,
+        top,
+        "The region and England figures in this pack are DfE's own published figures wherever DfE published them. "
+        "Beside them: the figure recomputed here from the councils' figures, and the difference (recomputed minus "
+        "shown).",
+        len(widths),
+        text_width,
+    )
+    sheet.cell(top, 1).font = META
+    header = top + 1
+    _header(
+        sheet,
+        header,
+        [
+            "Measure",
+            pack.region_name,
+            "Recomputed",
+            "Difference",
+            "England",
+            "Recomputed",
+            "Difference",
+            "Figures shown",
+        ],
+    )
+    table = pack.comparison()
+    table = table[table.time_period == pack.year]
+    row = header
+    for record in table.itertuples(index=False):
+        spec = pack.measures[record.measure]
+        row += 1
+        sheet.cell(row, 1, spec.label)
+        sources = []
+        for offset, role in ((2, "region"), (5, "england")):
+            _put(sheet.cell(row, offset), spec, getattr(record, f"{role}_value"))
+            _put(sheet.cell(row, offset + 1), spec, getattr(record, f"{role}_recomputed_value"))
+            _put(sheet.cell(row, offset + 2), spec, getattr(record, f"{role}_difference"), change=True)
+            flag = getattr(record, f"{role}_flag")
+            sources.append(
+                f"{pack.role_name(role)}: {source_text(getattr(record, f'{role}_value_source'))}"
+                + (f" (DfE: {flag})" if flag else "")
+            )
+        sheet.cell(row, 8, "; ".join(sources)).alignment = WRAP
+        sheet.row_dimensions[row].height = LINE_HEIGHT * _lines("; ".join(sources), widths[-1] * PROSE_CHARS) + 2
+        for column in range(1, len(widths) + 1):
+            sheet.cell(row, column).border = RULE
+    _name(workbook, "comparators", sheet, header, row, len(widths))
+    sheet.sheet_view.showGridLines = False
+    _print_setup(sheet, pack, f"{header}:{header}", one_page=True)
+
+
+def _neighbours(workbook: Workbook, sheet: Worksheet, pack: Pack) -> None:
+    measures = pack.trend_measures
+    widths = [5, 44] + [12, 7] * len(measures)
+    text_width = _widths(sheet, widths)
+    top = _title(sheet, pack, f"Statistical neighbours of {pack.unit.name}, {pack.year}", len(widths), text_width)
+    _wrapped(
+        sheet,
+        top,
+        f"The councils DfE's {pack.sn_model} model lists as most similar to {pack.unit.name}, most similar first, "
+        "each counted once. A flag beside a value (u, x, small base) leaves it out of the mean and median.",
+        len(widths),
+        text_width,
+    )
+    sheet.cell(top, 1).font = META
+    header = top + 1
+    labels = ["#", "Statistical neighbour"]
+    for measure in measures:
+        labels += [pack.measures[measure].label, "Flag"]
+    _header(sheet, header, labels)
+    row = header
+    for record in pack.neighbour_grid().to_dict("records"):
+        row += 1
+        sheet.cell(row, 1, int(record["neighbour_rank"])).alignment = CENTRE
+        name = record["neighbour_name"] + (f" (figures of {record['standing_for']})" if record["standing_for"] else "")
+        sheet.cell(row, 2, name).alignment = WRAP
+        for position, measure in enumerate(measures):
+            column = 3 + 2 * position
+            _put(sheet.cell(row, column), pack.measures[measure], record.get(f"value_{measure}"))
+            _flag(sheet.cell(row, column + 1), record.get(f"flag_{measure}", ""))
+        for column in range(1, len(labels) + 1):
+            sheet.cell(row, column).border = RULE
+    comparison = pack.comparison()
+    comparison = comparison[comparison.time_period == pack.year].set_index("measure")
+    for label, field in (("Mean of the neighbours in the mean (LAIT)", "sn_mean_value"), (pack.unit.name, "value")):
+        row += 1
+        sheet.cell(row, 2, label).font = BOLD
+        for position, measure in enumerate(measures):
+            column = 3 + 2 * position
+            record = comparison.loc[measure]
+            _put(
+                sheet.cell(row, column),
+                pack.measures[measure],
+                record[field],
+                record.symbol if field == "value" else "",
+            )
+            if field == "value":
+                _flag(sheet.cell(row, column + 1), record.flag)
+        for column in range(1, len(labels) + 1):
+            sheet.cell(row, column).fill = OWN_FILL
+    _name(workbook, "neighbours", sheet, header, row, len(labels))
+    sheet.sheet_view.showGridLines = False
+    _print_setup(sheet, pack, f"{header}:{header}", one_page=True)
+
+
+def _ranking(workbook: Workbook, sheet: Worksheet, pack: Pack) -> None:
+    """Every council ranked on each headline measure, side by side, this council highlighted."""
+    measures = pack.ranked_trend_measures
+    block = [6, 30, 9, 2]  # rank, council, value, gap
+    widths = block * len(measures)
+    text_width = _widths(sheet, widths)
+    top = _title(sheet, pack, f"Every council ranked, {pack.year}", len(widths), text_width)
+    notes = [f"All councils with a ranked value, best first, as DfE's LAIT shows them; {pack.unit.name} highlighted."]
+    own = pack.figures[(pack.figures.role == "council") & (pack.figures.time_period == pack.year)].set_index("measure")
+    notes += [
+        f"{pack.measures[m].label}: {pack.unit.name} is {own.at[m, 'not_ranked_reason'] or 'not ranked'}."
+        for m in measures
+        if is_missing(own.at[m, "rank"])
+    ]
+    for line in notes:
+        _wrapped(sheet, top, line, len(widths), text_width)
+        sheet.cell(top, 1).font = META
+        top += 1
+    header = top
+    for position, measure in enumerate(measures):
+        first = 1 + len(block) * position
+        spec = pack.measures[measure]
+        _header(sheet, header, ["Rank", spec.label, "Value"], first_col=first)
+        table = pack.ranking_of(measure)
+        for offset, record in enumerate(table.itertuples(index=False), start=1):
+            row = header + offset
+            sheet.cell(row, first, int(record.rank)).alignment = CENTRE
+            sheet.cell(row, first + 1, record.la_name).alignment = Alignment(indent=1)
+            _put(sheet.cell(row, first + 2), spec, record.value)
+            for column in range(first, first + 3):
+                cell = sheet.cell(row, column)
+                cell.border = RULE
+                if record.is_this_council:
+                    cell.fill = OWN_FILL
+                    cell.font = BOLD
+        _name(workbook, f"ranking_{measure}", sheet, header, header + len(table), first + 2, first_col=first)
+    sheet.freeze_panes = sheet.cell(header + 1, 1)
+    sheet.sheet_view.showGridLines = False
+    _print_setup(sheet, pack, f"{header}:{header}")
 
 
 def _charts(workbook: Workbook, charts: Worksheet, data: Worksheet, pack: Pack) -> None:
-    charts["A1"] = f"Trends, {year_span(list(pack.trend_years))}: {pack.unit.name} against its comparators"
-    charts["A1"].font = TITLE
-    charts["A2"] = (
+    widths = [9] * 20
+    top = _title(
+        charts,
+        pack,
+        f"Trends, {year_span(list(pack.trend_years))}: {pack.unit.name} against its comparators",
+        len(widths),
+        _widths(charts, widths),
+    )
+    charts.cell(top, 1).value = (
         "Gaps are figures that are missing or withheld (the Chart data sheet says which). Rates are percentages; "
         "caseload is cases per FTE case holder."
     )
-    charts["A2"].font = META
-    data["A1"] = "Figures behind the charts (blank: missing or withheld; see the last column)"
-    data["A1"].font = HEADING
-    for column, width in enumerate([8, 30, 22, 20, 12, 40], start=1):
-        data.column_dimensions[get_column_letter(column)].width = width
+    charts.cell(top, 1).font = META
+    data_widths = [8, 34, 24, 22, 12, 40]
+    data_top = _title(data, pack, "Figures behind the charts", len(data_widths), _widths(data, data_widths))
+    data.cell(data_top, 1, "Blank: missing or withheld; the last column says which.").font = META
     names = [series_label(pack, role) for role in ROLES]
-    row = 3
+    row = data_top + 2
     for position, measure in enumerate(pack.trend_measures):
         spec = pack.measures[measure]
         data.cell(row, 1, spec.label).font = BOLD
@@ -366,19 +612,20 @@ def _charts(workbook: Workbook, charts: Worksheet, data: Worksheet, pack: Pack) 
             if len(missing):
                 data.cell(
                     row_cells, 6, "; ".join(f"{pack.role_name(r.role)}: {r.symbol}" for r in missing.itertuples())
-                )
+                ).alignment = WRAP
         last = header + len(pack.trend_years)
         _name(workbook, f"trend_{measure}", data, header, last, 6)
-        charts.add_chart(_line_chart(data, spec, header, last), _anchor(position))
+        charts.add_chart(_line_chart(data, spec, header, last), _anchor(position, top + 1))
         row = last + 2
-    _print_setup(charts, one_page=True)
-    _print_setup(data)
+    charts.sheet_view.showGridLines = False
+    _print_setup(charts, pack, one_page=True)
+    _print_setup(data, pack)
 
 
-def _anchor(position: int) -> str:
+def _anchor(position: int, top: int) -> str:
     # Two charts a row; each is about 9 columns wide and 20 rows tall at the default sizes.
     column = "A" if position % 2 == 0 else "K"
-    return f"{column}{4 + (position // 2) * 21}"
+    return f"{column}{top + (position // 2) * 21}"
 
 
 def _line_chart(data: Worksheet, spec: Measure, header: int, last: int) -> LineChart:
@@ -417,15 +664,44 @@ def _chart_title(text: str) -> Title:
     return Title(tx=Text(rich=RichText(p=[paragraph])), overlay=False)
 
 
+def _returns(sheet: Worksheet, pack: Pack) -> None:
+    """Which return each year's figures come from and why; file hashes as text (they are identifiers)."""
+    widths = [16, 56, 62, 17, 62]
+    text_width = _widths(sheet, widths)
+    top = _title(sheet, pack, "Returns used", len(widths), text_width)
+    header = top
+    _header(
+        sheet, header, ["Year", "Figures from", "Return file (sha256)", "Loaded (UTC)", "Quarantined file (sha256)"]
+    )
+    row = header
+    for year, source in sorted(pack.year_sources.items(), reverse=True):
+        row += 1
+        sheet.cell(row, 1, pack.year_label(year)).alignment = WRAP
+        sheet.cell(row, 2, source.return_note).alignment = WRAP
+        for column, sha in ((3, source.return_file_sha256), (5, source.quarantined_file_sha256)):
+            cell = sheet.cell(row, column, sha or None)
+            cell.font = MONO
+            cell.alignment = Alignment(vertical="top")
+        loaded = f"{source.return_loaded_at:%Y-%m-%d %H:%M}" if source.return_loaded_at else None
+        sheet.cell(row, 4, loaded).alignment = WRAP
+        lines = _lines(source.return_note, widths[1] * PROSE_CHARS)
+        sheet.row_dimensions[row].height = LINE_HEIGHT * lines + 2
+        for column in range(1, len(widths) + 1):
+            sheet.cell(row, column).border = RULE
+    sheet.sheet_view.showGridLines = False
+    _print_setup(sheet, pack, f"{header}:{header}")
+
+
 def _notes(sheet: Worksheet, pack: Pack) -> None:
-    sheet["A1"] = "Notes"
-    sheet["A1"].font = TITLE
-    widths = [26, 34, 110]
-    for column, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(column)].width = width
-    _header(sheet, 3, ["Section", "Term", "Note"])
-    row = 3
+    widths = [22, 30, 110]
+    text_width = _widths(sheet, widths)
+    top = _title(sheet, pack, "Notes", len(widths), text_width)
+    header = top
+    _header(sheet, header, ["Section", "Term", "Note"])
+    row = header
     for note in pack.notes:
+        if note.section == RETURNS:
+            continue  # the Returns sheet
         row += 1
         sheet.cell(row, 1, note.section).alignment = WRAP
         sheet.cell(row, 2, note.term or None).alignment = WRAP
@@ -433,7 +709,11 @@ def _notes(sheet: Worksheet, pack: Pack) -> None:
         if note.section == FLAGS:
             for column in range(1, 4):
                 sheet.cell(row, column).fill = FLAG_FILL
-        lines = max(_lines(note.text, widths[2] * PROSE_CHARS), _lines(note.term, widths[1] * PROSE_CHARS))
+        lines = max(
+            _lines(note.text, widths[2] * PROSE_CHARS),
+            _lines(note.term, widths[1] * PROSE_CHARS),
+            _lines(note.section, widths[0] * PROSE_CHARS),
+        )
         sheet.row_dimensions[row].height = LINE_HEIGHT * lines + 2
-    sheet.freeze_panes = "A4"
-    _print_setup(sheet, "3:3")
+    sheet.freeze_panes = sheet.cell(header + 1, 1)
+    _print_setup(sheet, pack, f"{header}:{header}")

@@ -1,0 +1,51 @@
+{#-
+    Every measure of the rows of `relation` as a list of structs, to unnest: the recomputed value,
+    the exact fraction [numerator, denominator] of whole numbers it is, and the slack on each side
+    that rounding allows where members' figures are DfE's rounded ones (`rounded_members`: the
+    relation is int_workforce_groups, with its `<measure>__rounded_members` counts). A count's
+    published rounding is half a unit at its decimals; a rate's slack adds its counts'.
+-#}
+{% macro workforce_measure_fractions(relation, rounded_members) %}
+    {#- Half of one published unit of a count with 0 decimals, in the counts' whole steps. -#}
+    {%- set half_step = 10 ** workforce_count_scale() // 2 %}
+    [
+        {%- for name, measure in var('measures').items() %}
+        {%- if measure.rate is defined %}
+        {%- if rounded_members %}
+        {%- set fraction = workforce_rate_fraction(measure.rate, relation ~ '.' ~ name ~ '__numerator', relation ~ '.' ~ name ~ '__denominator') %}
+        {%- set members = relation ~ '.' ~ name ~ '__rounded_members' %}
+        {%- else %}
+        {%- set fraction = workforce_rate_fraction(measure.rate, relation ~ '.' ~ measure.rate.numerator, relation ~ '.' ~ (measure.rate.denominator | join(' + ' ~ relation ~ '.'))) %}
+        {%- set members = '0' %}
+        {%- endif %}
+        {%- set per_day = ' * ' ~ working_days_in_year(relation ~ '.time_period') if measure.rate.per_working_day | default(false) else '' %}
+        {
+            'measure': '{{ name }}',
+            'recomputed_value': {{ relation }}.{{ name }},
+            'numerator': {{ fraction[0] }},
+            'denominator': {{ fraction[1] }},
+            'numerator_slack': cast({{ members }} as hugeint)
+                * {{ half_step // 10 ** var('measures')[measure.rate.numerator].decimals }} * {{ measure.rate.scale }},
+            'denominator_slack': cast({{ members }} as hugeint) * (
+                {%- for part in measure.rate.denominator %}
+                {{ half_step // 10 ** var('measures')[part].decimals }}{{ ' + ' if not loop.last }}
+                {%- endfor %}){{ per_day }},
+            'rounded_members': cast({{ members }} as integer)
+        }
+        {%- else %}
+        {%- set fraction = workforce_count_fraction(relation ~ '.' ~ name) %}
+        {%- set members = relation ~ '.' ~ name ~ '__rounded_members' if rounded_members else '0' %}
+        {
+            'measure': '{{ name }}',
+            'recomputed_value': cast({{ relation }}.{{ name }} as double),
+            'numerator': {{ fraction[0] }},
+            'denominator': cast({{ fraction[1] }} as hugeint),
+            'numerator_slack': cast({{ members }} as hugeint) * {{ half_step // 10 ** measure.decimals }},
+            'denominator_slack': cast(0 as hugeint),
+            'rounded_members': cast({{ members }} as integer)
+        }
+        {%- endif %}
+        {{- "," if not loop.last }}
+        {%- endfor %}
+    ]
+{% endmacro %}
