@@ -327,7 +327,8 @@ def _published_file(relative: str, inner: tuple[str, ...], stat: dict[str, int],
     if len(inner) != 1:
         return refuse(f"{source.what} go directly in {source.folder}/, not in a sub-folder ({source.layout})")
     if Path(inner[0]).suffix.lower() not in source.file_types:
-        wanted = " or ".join(t.lstrip(".").upper() for t in source.file_types)
+        types = [t.lstrip(".").upper() for t in source.file_types]
+        wanted = " or ".join([", ".join(types[:-1]), types[-1]] if len(types) > 1 else types)
         return refuse(
             f"{_kind(inner[0])}: {source.what} are read from {wanted} files only; this type is not read yet. "
             f"Save the file as {wanted}, as published, and put that here"

@@ -60,6 +60,7 @@ def test_lineage_runs_from_raw_files_to_publish() -> None:
         "marts/dim_measures",
         "marts/fct_inspections",
         "marts/fct_published_reconciliation",
+        "marts/fct_statistical_neighbour_values",
         "marts/fct_workforce_benchmarks",
         "marts/fct_workforce_indicators",
     }

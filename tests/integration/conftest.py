@@ -10,8 +10,9 @@ import pytest
 
 from orchestration.lib import paths, warehouse
 from orchestration.lib.checks.expectations import Validator
-from orchestration.lib.landing import DFE_INDICATORS, RETURNS, decide
+from orchestration.lib.landing import RETURNS, decide
 from orchestration.lib.load.outcomes import LoadSummary
+from orchestration.lib.load.published import DFE_INDICATORS
 from orchestration.lib.load.returns import ReturnFile, ReturnLoader
 from synthetic import generate_returns
 from tests.conftest import TEST_PSEUDONYM_KEY
@@ -54,4 +55,4 @@ def load_returns(validator: Validator, files: list[ReturnFile], run_id: str = "t
 
 def release_files() -> list[Path]:
     """The DfE release files the landing zone's door lets in, as the published-source assets load."""
-    return decide().files_to_load(DFE_INDICATORS)
+    return decide().files_to_load(DFE_INDICATORS.landing_source)

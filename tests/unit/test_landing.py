@@ -235,14 +235,21 @@ def test_a_file_outside_the_layout_is_refused_with_the_layout_it_should_have(
 
 
 @pytest.mark.parametrize(
-    "relative", ["dfe/csww_indicators/csww_indicators_2025.xlsx", "ofsted/outcomes.ods", "ofsted/outcomes"]
+    ("relative", "read_from"),
+    [
+        ("dfe/csww_indicators/csww_indicators_2025.xlsx", "read from CSV files only"),
+        ("ofsted/outcomes.pdf", "read from CSV, XLSX or ODS files only"),
+        ("ofsted/outcomes", "read from CSV, XLSX or ODS files only"),
+    ],
 )
-def test_a_release_of_a_type_not_read_yet_is_refused_never_silently_ignored(zone: Path, relative: str) -> None:
+def test_a_release_of_a_type_not_read_yet_is_refused_never_silently_ignored(
+    zone: Path, relative: str, read_from: str
+) -> None:
     put(zone, relative, "PK\x03\x04")
 
     decisions = decide(zone)
 
-    assert_decided(decisions[relative], landing.REFUSE, "read from CSV files only", "not read yet")
+    assert_decided(decisions[relative], landing.REFUSE, read_from, "not read yet")
     assert landing.decide(zone, today=TODAY).files_to_load(landing.source_of(relative)) == []
 
 

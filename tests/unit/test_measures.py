@@ -12,7 +12,7 @@ import pytest
 from orchestration.lib import measures, paths
 from orchestration.lib.checks import expectations
 from orchestration.lib.sources import dfe_release
-from orchestration.lib.transform.dbt_project import MANIFEST_PATH
+from orchestration.lib.transform import dbt_project
 
 REGISTRY = measures.measures()
 
@@ -37,7 +37,7 @@ def test_every_measure_is_in_the_docs_with_its_rule_and_definition() -> None:
 def test_every_measure_is_a_published_column_described_by_its_definition() -> None:
     """The marts' measure columns come from the registry, and so do their descriptions (dbt renders
     `var('measures').<name>.definition` in the YAML), in the marts and the models that feed them."""
-    nodes = json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))["nodes"]
+    nodes = json.loads((dbt_project.prepare() / dbt_project.MANIFEST_JSON).read_text(encoding="utf-8"))["nodes"]
     indicators = nodes["model.workforce.fct_workforce_indicators"]["columns"]
     assert list(indicators)[-len(REGISTRY) :] == list(REGISTRY), "every measure, in EES order, last"
     described = 0

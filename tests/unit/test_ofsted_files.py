@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from orchestration.lib.checks.expectations import Validator
+from orchestration.lib.landing import decide
 from orchestration.lib.load.published import OFSTED_INSPECTIONS, load_published
 from orchestration.lib.sources import ofsted
 from orchestration.lib.sources.published_csv import FileRejected
@@ -105,14 +106,20 @@ def test_a_file_of_another_type_is_refused_saying_which_types_are_read(tmp_path)
 
 @pytest.mark.usefixtures("workspace")
 def test_the_loader_loads_spreadsheets_it_finds_and_says_which_sheets_it_did_not_read():
-    folder = OFSTED_INSPECTIONS.directory()
+    folder = OFSTED_INSPECTIONS.landing_source.directory()
     for path in folder.glob("*.csv"):
         path.unlink()
     shutil.copy(ODS, folder / ODS.name)
     _workbook(folder / "history_saved_as.xlsx", {"History": _history_as_published()})
     assert [p.name for p in OFSTED_INSPECTIONS.files()] == [ODS.name, "history_saved_as.xlsx"]
     with duckdb.connect() as con:
-        summary = load_published(con, OFSTED_INSPECTIONS, validator=Validator(), run_id="t")
+        summary = load_published(
+            con,
+            OFSTED_INSPECTIONS,
+            files=decide().files_to_load(OFSTED_INSPECTIONS.landing_source),
+            validator=Validator(),
+            run_id="t",
+        )
         outcomes = {o.path.name: o for o in summary.outcomes}
         assert {name: (o.status, o.rows) for name, o in outcomes.items()} == {
             ODS.name: ("loaded", 424),
@@ -127,3 +134,8 @@ def test_the_loader_loads_spreadsheets_it_finds_and_says_which_sheets_it_did_not
         (ODS.name, "latest", 153),
         ("history_saved_as.xlsx", "history", 271),
     ]
+
+
+def files() -> list[Path]:
+    """The files the landing zone's door lets in for this source, as its asset loads them."""
+    return decide().files_to_load(OFSTED_INSPECTIONS.landing_source)

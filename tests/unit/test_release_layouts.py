@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from orchestration.lib.checks.expectations import Validator
+from orchestration.lib.landing import decide
 from orchestration.lib.load.published import DFE_INDICATORS, load_published
 from orchestration.lib.sources import dfe_release
 from orchestration.lib.sources.published_csv import FileRejected
@@ -117,11 +118,17 @@ def test_generate_reads_the_headline_release_and_writes_joint_returns_once(tmp_p
 
 @pytest.mark.usefixtures("workspace")
 def test_the_loader_loads_the_headline_release_and_quarantines_a_broken_one_keeping_what_it_had():
-    folder = DFE_INDICATORS.directory()
+    folder = DFE_INDICATORS.landing_source.directory()
     headline_measures_release(folder)
     validator = Validator()
     with duckdb.connect() as con:
-        first = load_published(con, DFE_INDICATORS, validator=validator, run_id="first")
+        first = load_published(
+            con,
+            DFE_INDICATORS,
+            files=decide().files_to_load(DFE_INDICATORS.landing_source),
+            validator=validator,
+            run_id="first",
+        )
         assert [(o.path.name, o.status) for o in first.outcomes] == [
             ("csww_headline_measures_2017_to_2022.csv", "loaded"),
             ("csww_indicators_2017_to_2024.csv", "loaded"),
@@ -132,7 +139,13 @@ def test_the_loader_loads_the_headline_release_and_quarantines_a_broken_one_keep
         rows = _rows(CURRENT_RELEASE)[:30]
         rows[0]["inpost_fte"] = "12,5"
         write_release(folder / "csww_2025.csv", rows)
-        second = load_published(con, DFE_INDICATORS, validator=validator, run_id="second")
+        second = load_published(
+            con,
+            DFE_INDICATORS,
+            files=decide().files_to_load(DFE_INDICATORS.landing_source),
+            validator=validator,
+            run_id="second",
+        )
         broken = next(o for o in second.outcomes if o.path.name == "csww_2025.csv")
         assert broken.status == "quarantined" and "line 2, inpost_fte = '12,5'" in broken.message
         after = con.execute(
@@ -157,3 +170,8 @@ def test_no_return_is_written_for_a_council_year_without_any_figure(tmp_path):
     assert [p.parent.parent.name for p in (tmp_path / "out").glob("*/2017/*.xml")] == ["202"]
     assert "1 council-years not written: DfE published no figure for them" in result.stdout
     assert "no DfE figure: 201 2017" in result.stdout
+
+
+def files() -> list[Path]:
+    """The files the landing zone's door lets in for this source, as its asset loads them."""
+    return decide().files_to_load(DFE_INDICATORS.landing_source)

@@ -2,33 +2,27 @@
 -- listed councils as DfE's model gives each council (ten), each once: a reorganisation or a
 -- joint return made a listed council count twice (Cumbria as two neighbours) or pulled in one the
 -- model does not list (Dorset County standing for Bournemouth, Christchurch and Poole), or a
--- listed council stands for no reporting unit that year.
+-- listed council stands for no reporting unit in a year DfE has published. Before DfE publishes a
+-- year, only the councils whose returns are loaded report for it, so a listed council may stand
+-- for none yet: its figure is missing from the group, as it is from every other comparison.
 {{ config(meta={'dagster': {'ref': {'name': 'int_statistical_neighbour_groups'}}}) }}
 
 with
 
 neighbour_groups as (
-    select * from {{ ref('int_statistical_neighbour_groups') }}
-),
-
-model_sizes as (
     select
-        sn_model,
-        max(neighbour_rank) as group_size
-    from {{ ref('stg_reference__statistical_neighbours') }}
-    group by sn_model
-),
-
-groups as (
-    select
-        time_period,
-        reporting_unit_code,
-        sn_model,
-        count(distinct neighbour_rank) as listed,
-        count(distinct neighbour_old_la_code) as listed_councils,
-        count(*) filter (where neighbour_unit_code is null) as unresolved
+        neighbour_groups.time_period,
+        neighbour_groups.reporting_unit_code,
+        neighbour_groups.sn_model,
+        count(distinct neighbour_groups.neighbour_rank) as listed,
+        count(distinct neighbour_groups.neighbour_old_la_code) as listed_councils,
+        count(*) filter (
+            where
+            neighbour_groups.neighbour_unit_code is null
+            and neighbour_groups.time_period in (select published_years.time_period from published_years)
+        ) as unresolved
     from neighbour_groups
-    group by time_period, reporting_unit_code, sn_model
+    group by neighbour_groups.time_period, neighbour_groups.reporting_unit_code, neighbour_groups.sn_model
 )
 
 select

@@ -302,7 +302,7 @@ def latest_file_accepted(context: dg.AssetCheckExecutionContext):
 def build_published_file_asset(source: PublishedSource) -> dg.AssetsDefinition:
     """One raw asset per kind of published file (DfE releases, Ofsted outcomes)."""
     key = dg.AssetKey(["raw", source.name])
-    landing_source = landing.source_named(source.name)
+    landing_source = source.landing_source
 
     @dg.asset(
         key=key,

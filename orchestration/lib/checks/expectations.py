@@ -169,8 +169,12 @@ class Validator:
         id_columns: tuple[str, ...] = (),
         parameters: dict[str, Any] | None = None,
     ) -> SuiteOutcome:
-        """Validate a frame; `parameters` fill `{"$PARAMETER": name}` values in the suite."""
-        return _worker().call("validate", frame, suite_name, tuple(id_columns), parameters, self.docs_dir)
+        """Validate a frame; `parameters` fill `{"$PARAMETER": name}` values in the suite.
+
+        The suite is read here, not in the worker: what is validated is what this process sees.
+        """
+        definition = load_suite(suite_name)
+        return _worker().call("validate", frame, definition, tuple(id_columns), parameters, self.docs_dir)
 
     def docs_index(self) -> Path | None:
         return self.docs_dir / "index.html" if self.docs_dir else None

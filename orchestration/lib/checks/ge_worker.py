@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from orchestration.lib.checks.expectations import BLOCKING, ExpectationOutcome, SuiteOutcome, load_suite
+from orchestration.lib.checks.expectations import BLOCKING, ExpectationOutcome, SuiteOutcome
 
 SITE_NAME = "workforce"
 
@@ -61,16 +61,18 @@ class RunContext:
     def validate(
         self,
         frame: pd.DataFrame,
-        suite_name: str,
+        definition: dict[str, Any],
         id_columns: tuple[str, ...],
         parameters: dict[str, Any] | None,
     ) -> SuiteOutcome:
+        """Validate `frame` against a suite as the parent process read it (`load_suite`)."""
         import great_expectations as gx
         from great_expectations.core.expectation_suite import ExpectationSuite
         from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
+        suite_name = definition["name"]
         if suite_name not in self._suites:
-            self._suites[suite_name] = self.context.suites.add(ExpectationSuite(**load_suite(suite_name)))
+            self._suites[suite_name] = self.context.suites.add(ExpectationSuite(**definition))
         suite = self._suites[suite_name]
         # A data source of its own per frame, deleted after: GE's execution engine caches every batch
         # it has seen for the life of its data source.
@@ -127,11 +129,11 @@ def serve(conn: Connection) -> None:
         kind, *args = request
         try:
             if kind == "validate":
-                frame, suite_name, id_columns, parameters, docs_dir = args
+                frame, definition, id_columns, parameters, docs_dir = args
                 if run is None or run.docs_dir != docs_dir:
                     _finish(run)
                     run = RunContext(docs_dir)
-                conn.send(("ok", run.validate(frame, suite_name, id_columns, parameters)))
+                conn.send(("ok", run.validate(frame, definition, id_columns, parameters)))
             elif kind == "stop":
                 _finish(run)
                 conn.send(("ok", None))

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from orchestration.lib import landing
 from orchestration.lib.checks.expectations import Validator
 from orchestration.lib.load import outcomes
 from orchestration.lib.load.outcomes import LOADED, QUARANTINED, UNCHANGED, FileOutcome, LoadSummary
@@ -41,6 +42,11 @@ class PublishedSource:
     table: str
     reader: Callable[[Path], pd.DataFrame]
     suite: str
+
+    @property
+    def landing_source(self) -> landing.Source:
+        """Where its files land and which of them are loaded."""
+        return landing.source_named(self.name)
 
     @property
     def qualified_table(self) -> str:
