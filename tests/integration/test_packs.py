@@ -85,7 +85,7 @@ PEOPLE = {
     "absence_rate_fte": ["inpost_headcount"],
 }
 WORKER_LEVEL = re.compile(
-    r"swe_?no|swe number|pseudonym|birth|ethnic|gender|sex\b|worker_id|role_start|role_end|reason_?leave|qualinst",
+    r"swe_?no|swe number|pseudonym|birth|ethnic|gender|\bsex\b|worker_id|role_start|role_end|reason_?leave|qualinst",
     re.IGNORECASE,
 )
 

@@ -391,14 +391,23 @@ def _neighbours(pack: Pack) -> str:
         means.append(value_text(spec, record.iloc[0].sn_mean_value if len(record) else None))
     mean_row = (
         '<tr class="this-council"><td></td><td class="text">Mean of the neighbours in the mean (LAIT)</td>'
-        + "".join(f'<td class="num">{_e(text)}</td>' for text in means)
+        + "".join(
+            _cell(year=pack.year, role="statistical_neighbours", measure=m, field="sn_mean_value", text=text)
+            for m, text in zip(measures, means, strict=True)
+        )
         + "</tr>"
     )
     own = pack.figures[(pack.figures.role == "council") & (pack.figures.time_period == pack.year)].set_index("measure")
     own_row = (
         f'<tr class="this-council"><td></td><td class="text">{_e(pack.unit.name)}</td>'
         + "".join(
-            f'<td class="num">{_e(value_text(pack.measures[m], own.at[m, "value"], own.at[m, "symbol"]))}</td>'
+            _cell(
+                year=pack.year,
+                role="council",
+                measure=m,
+                field="value",
+                text=value_text(pack.measures[m], own.at[m, "value"], own.at[m, "symbol"]),
+            )
             for m in measures
         )
         + "</tr>"
