@@ -111,7 +111,7 @@ def test_the_loader_loads_spreadsheets_it_finds_and_says_which_sheets_it_did_not
         path.unlink()
     shutil.copy(ODS, folder / ODS.name)
     _workbook(folder / "history_saved_as.xlsx", {"History": _history_as_published()})
-    assert [p.name for p in OFSTED_INSPECTIONS.files()] == [ODS.name, "history_saved_as.xlsx"]
+    assert [p.name for p in files()] == [ODS.name, "history_saved_as.xlsx"]
     with duckdb.connect() as con:
         summary = load_published(
             con,

@@ -10,6 +10,24 @@
 with
 
 neighbour_groups as (
+    select * from {{ ref('int_statistical_neighbour_groups') }}
+),
+
+published_years as (
+    select distinct time_period
+    from {{ ref('int_dfe_indicator_values__latest') }}
+    where geographic_level = 'Local authority'
+),
+
+model_sizes as (
+    select
+        sn_model,
+        max(neighbour_rank) as group_size
+    from {{ ref('stg_reference__statistical_neighbours') }}
+    group by sn_model
+),
+
+groups as (
     select
         neighbour_groups.time_period,
         neighbour_groups.reporting_unit_code,

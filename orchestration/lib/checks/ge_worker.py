@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import traceback
 from collections import deque
+from copy import deepcopy
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,8 @@ class RunContext:
             progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
         )
         self.context = gx.get_context(project_config=config, mode="ephemeral")
-        self._suites: dict[str, Any] = {}
+        self._suites: dict[str, tuple[dict[str, Any], Any]] = {}
+        """Each suite added to the context, by name, with the definition it was added from."""
         self._serial = 0
         # Validation results whose Data Docs page is still to be rendered, and the last one that was.
         self.docs_pending: deque[tuple[Any, Any]] = deque()
@@ -71,9 +73,13 @@ class RunContext:
         from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
         suite_name = definition["name"]
-        if suite_name not in self._suites:
-            self._suites[suite_name] = self.context.suites.add(ExpectationSuite(**definition))
-        suite = self._suites[suite_name]
+        added = self._suites.get(suite_name)
+        if added is None or added[0] != definition:
+            # A suite changed on disk since this run's context added it (tests do this): add it anew.
+            if added is not None:
+                self.context.suites.delete(suite_name)
+            self._suites[suite_name] = (definition, self.context.suites.add(ExpectationSuite(**deepcopy(definition))))
+        suite = self._suites[suite_name][1]
         # A data source of its own per frame, deleted after: GE's execution engine caches every batch
         # it has seen for the life of its data source.
         self._serial += 1
