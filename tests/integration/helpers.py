@@ -25,11 +25,20 @@ def published_files() -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
 
-def published_tables(database: Path | None = None) -> dict[str, list[tuple]]:
-    """Every published table's rows, in their published order."""
+RUN_TIMES = ("return_loaded_at",)
+"""Published columns that say when a run loaded something: two runs over the same files differ there only."""
+
+
+def published_tables(database: Path | None = None, *, without: tuple[str, ...] = ()) -> dict[str, list[tuple]]:
+    """Every published table's rows, in their published order (without the columns named)."""
     target = database or paths.published_dir() / publication.PUBLISHED_DB_NAME
+    tables = {}
     with duckdb.connect(str(target), read_only=True) as con:
-        return {table: con.execute(f"select * from {table}").fetchall() for table in publication.PUBLISHED_TABLES}
+        for table in publication.PUBLISHED_TABLES:
+            names = [d[0] for d in con.execute(f"select * from {table} limit 0").description]
+            columns = ", ".join(f'"{name}"' for name in names if name not in without)
+            tables[table] = con.execute(f"select {columns} from {table}").fetchall()
+    return tables
 
 
 def query_published(sql: str) -> list[tuple]:

@@ -124,11 +124,6 @@ def test_comparators_built_on_the_estimated_councils_equal_dfes(comparators):
     assert misses == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DfE's own group rates are not always ratios of its totals (reconciliation exceptions, e.g. West "
-    "Midlands 2024 agency rate): comparators equal them once they are DfE's published figures (comparators branch)",
-)
 def test_every_region_and_england_comparator_equals_dfes(comparators):
     dfe = _dfe_group_figures()
     misses = [

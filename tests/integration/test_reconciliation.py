@@ -37,13 +37,13 @@ def test_every_recomputed_measure_matches_dfe_within_rounding_or_is_registered()
 
     misses = query_published(
         "select time_period, area_name, measure, recomputed_rounded, published_value "
-        "from fct_published_reconciliation where exceeds_rounding and not is_registered_exception "
+        "from fct_published_reconciliation where reconciliation_status = 'unexplained' "
         "order by 1, 2, 3"
     )
     assert misses == [], "\n".join(
         f"{y} {area}: {m} recomputed {ours}, DfE {theirs}" for y, area, m, ours, theirs in misses
     )
     registered = query_published(
-        "select count(*) from fct_published_reconciliation where exceeds_rounding and is_registered_exception"
+        "select count(*) from fct_published_reconciliation where reconciliation_status = 'registered_exception'"
     )
     assert registered[0][0] > 0, "2024 has DfE totals that leave out suppressed councils"

@@ -3,8 +3,9 @@
 -- joint return made a listed council count twice (Cumbria as two neighbours) or pulled in one the
 -- model does not list (Dorset County standing for Bournemouth, Christchurch and Poole), or a
 -- listed council stands for no reporting unit in a year DfE has published. Before DfE publishes a
--- year, only the councils whose returns are loaded report for it, so a listed council may stand
--- for none yet: its figure is missing from the group, as it is from every other comparison.
+-- year, only the councils whose returns are loaded report for it, so a group holds those of its
+-- listed councils that do (at most the model's size, each once): the others' figures are missing
+-- from the group, as they are from every other comparison.
 {{ config(meta={'dagster': {'ref': {'name': 'int_statistical_neighbour_groups'}}}) }}
 
 with
@@ -34,13 +35,10 @@ groups as (
         neighbour_groups.sn_model,
         count(distinct neighbour_groups.neighbour_rank) as listed,
         count(distinct neighbour_groups.neighbour_old_la_code) as listed_councils,
-        count(*) filter (
-            where
-            neighbour_groups.neighbour_unit_code is null
-            and neighbour_groups.time_period in (select published_years.time_period from published_years)
-        ) as unresolved
+        count(*) filter (where neighbour_groups.neighbour_unit_code is null) as unresolved,
+        neighbour_groups.time_period in (select published_years.time_period from published_years) as is_published
     from neighbour_groups
-    group by neighbour_groups.time_period, neighbour_groups.reporting_unit_code, neighbour_groups.sn_model
+    group by all
 )
 
 select
@@ -54,6 +52,7 @@ select
 from groups
 inner join model_sizes on groups.sn_model = model_sizes.sn_model
 where
-    groups.listed != model_sizes.group_size
-    or groups.listed_councils != model_sizes.group_size
+    groups.listed_councils != groups.listed
     or groups.unresolved > 0
+    or (groups.is_published and groups.listed != model_sizes.group_size)
+    or groups.listed > model_sizes.group_size
