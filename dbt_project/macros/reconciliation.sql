@@ -2,8 +2,10 @@
     Every measure of the rows of `relation` as a list of structs, to unnest: the recomputed value,
     the exact fraction [numerator, denominator] of whole numbers it is, and the slack on each side
     that rounding allows where members' figures are DfE's rounded ones (`rounded_members`: the
-    relation is int_workforce_groups, with its `<measure>__rounded_members` counts). A count's
-    published rounding is half a unit at its decimals; a rate's slack adds its counts'.
+    relation is int_workforce_groups, with its `<measure>__rounded_members` counts, and
+    `<measure>__members_without_figures`: members DfE published a symbol for and no return replaced,
+    left out of the recomputed value). A count's published rounding is half a unit at its decimals;
+    a rate's slack adds its counts'.
 -#}
 {% macro workforce_measure_fractions(relation, rounded_members) %}
     {#- Half of one published unit of a count with 0 decimals, in the counts' whole steps. -#}
@@ -14,9 +16,11 @@
         {%- if rounded_members %}
         {%- set fraction = workforce_rate_fraction(measure.rate, relation ~ '.' ~ name ~ '__numerator', relation ~ '.' ~ name ~ '__denominator') %}
         {%- set members = relation ~ '.' ~ name ~ '__rounded_members' %}
+        {%- set missing = relation ~ '.' ~ name ~ '__members_without_figures' %}
         {%- else %}
         {%- set fraction = workforce_rate_fraction(measure.rate, relation ~ '.' ~ measure.rate.numerator, relation ~ '.' ~ (measure.rate.denominator | join(' + ' ~ relation ~ '.'))) %}
         {%- set members = '0' %}
+        {%- set missing = '0' %}
         {%- endif %}
         {%- set per_day = ' * ' ~ working_days_in_year(relation ~ '.time_period') if measure.rate.per_working_day | default(false) else '' %}
         {
@@ -30,11 +34,13 @@
                 {%- for part in measure.rate.denominator %}
                 {{ half_step // 10 ** var('measures')[part].decimals }}{{ ' + ' if not loop.last }}
                 {%- endfor %}){{ per_day }},
-            'rounded_members': cast({{ members }} as integer)
+            'rounded_members': cast({{ members }} as integer),
+            'members_without_figures': cast({{ missing }} as integer)
         }
         {%- else %}
         {%- set fraction = workforce_count_fraction(relation ~ '.' ~ name) %}
         {%- set members = relation ~ '.' ~ name ~ '__rounded_members' if rounded_members else '0' %}
+        {%- set missing = relation ~ '.' ~ name ~ '__members_without_figures' if rounded_members else '0' %}
         {
             'measure': '{{ name }}',
             'recomputed_value': cast({{ relation }}.{{ name }} as double),
@@ -42,7 +48,8 @@
             'denominator': cast({{ fraction[1] }} as hugeint),
             'numerator_slack': cast({{ members }} as hugeint) * {{ half_step // 10 ** measure.decimals }},
             'denominator_slack': cast(0 as hugeint),
-            'rounded_members': cast({{ members }} as integer)
+            'rounded_members': cast({{ members }} as integer),
+            'members_without_figures': cast({{ missing }} as integer)
         }
         {%- endif %}
         {{- "," if not loop.last }}

@@ -241,7 +241,8 @@
         {%- set present = workforce_rate_present(measure.rate) %}
         sum({{ measure.rate.numerator }}) filter (where {{ present }}) as {{ name }}__numerator,
         sum({{ measure.rate.denominator | join(' + ') }}) filter (where {{ present }}) as {{ name }}__denominator,
-        count(*) filter (where {{ present }} and source = 'dfe_published') as {{ name }}__rounded_members
+        count(*) filter (where {{ present }} and source = 'dfe_published') as {{ name }}__rounded_members,
+        count(*) filter (where not coalesce({{ present }}, false)) as {{ name }}__members_without_figures
         {{- "," if not loop.last }}
     {%- endfor %}
 {% endmacro %}

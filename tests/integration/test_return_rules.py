@@ -21,24 +21,10 @@ from orchestration.lib.checks.expectations import Validator
 from orchestration.lib.load.outcomes import FileOutcome
 from orchestration.lib.load.returns import ReturnFile, ensure_tables
 from orchestration.lib.sources.csww import rules
-from synthetic import generate_returns
 from tests.integration.conftest import load_landing_zone as load
 from tests.integration.conftest import load_returns
 
 SWE_NUMBER = re.compile(r"\b[A-Za-z]{2}\d{10}\b")
-
-
-@pytest.fixture(scope="module")
-def validator() -> Validator:
-    return Validator()
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Synthetic returns for Barking and Dagenham (301), 2022 and 2023, made once per module."""
-    out = tmp_path_factory.mktemp("generated")
-    generate_returns(out_dir=out, seed=7, years=[2022, 2023], la_codes=["301"])
-    return out
 
 
 def place(generated: Path, year: int, *, la_folder: str = "301") -> Path:

@@ -7,6 +7,7 @@ answers 404 with nothing of the data in it; anonymous users get the sign-in page
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -292,9 +293,15 @@ def test_the_openapi_document_describes_the_api(client_for) -> None:
 def test_quarantine_reports_reach_the_engineer_and_the_council_they_belong_to(portal_root, client_for) -> None:
     """A return the warehouse's load refused, as the loader files it: engineers see every council's,
     a council its own (on its submissions page), nobody else."""
-    folder = portal_root / "data" / "quarantine" / B / "2024" / "20261201T000000Z_0123456789ab"
+    folder = portal_root / "data" / "quarantine" / "csww_returns" / ("0123456789ab" * 5 + "0123")
     folder.mkdir(parents=True)
     (folder / "report.txt").write_text("CSWW return csww_2024.xml: LA 316\nNOT LOADED: 1 errors\n", encoding="utf-8")
+    entry = {
+        "file": f"returns/{B}/2024/csww_2024.xml",
+        "written_at": "2026-12-01T00:00:00+00:00",
+        "partition": [B, 2024],
+    }
+    (folder / "entry.json").write_text(json.dumps(entry), encoding="utf-8")
 
     engineer = client_for(ENGINEER)
     listing = engineer.get("/engineer/quarantine")

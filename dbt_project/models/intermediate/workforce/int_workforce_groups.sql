@@ -52,14 +52,16 @@ summed as (
         {%- for count in workforce_count_columns() %}
         sum({{ count }}) as {{ count }},
         count({{ count }}) filter (where source = 'dfe_published') as {{ count }}__rounded_members,
+        count(*) - count({{ count }}) as {{ count }}__members_without_figures,
         {%- endfor %}
         {{ workforce_group_rate_parts() }}
     from member_counts
     group by time_period, geographic_level, area_code, area_name, region_code, region_name
 ),
 
--- Each rate is the ratio of its parts; `<measure>__numerator`, `__denominator` and
--- `__rounded_members` (members whose figures are DfE's rounded ones) stay for the reconciliation.
+-- Each rate is the ratio of its parts; `<measure>__numerator`, `__denominator`,
+-- `__rounded_members` (members whose figures are DfE's rounded ones) and
+-- `__members_without_figures` (DfE published a symbol and no return came) stay for the reconciliation.
 final as (
     select
         *,

@@ -5,7 +5,9 @@
 -- must equal the published figure, i.e. lie within half a rounding unit of it. A group built
 -- partly from DfE's rounded council figures can drift from DfE's total (which sums unrounded
 -- ones): the difference is explained when DfE's figure lies within the range those members'
--- rounding allows. Anything else is a defect unless the exceptions register explains it.
+-- rounding allows. A group with members DfE published a symbol for, and no return replaced, is
+-- short of their figures, which DfE's total holds: that difference is said, not judged. Anything
+-- else is a defect unless the exceptions register explains it.
 with
 
 units as (
@@ -108,6 +110,7 @@ final as (
         cast(decimals as integer) as decimals,
         cast(members_source as varchar) as members_source,
         cast(rounded_members as integer) as dfe_rounded_members,
+        cast(members_without_figures as integer) as members_without_figures,
         cast(recomputed_value as double) as recomputed_value,
         cast(cast(recomputed_steps as decimal(38, 0)) / 10 ** decimals as double) as recomputed_rounded,
         cast(published_value as double) as published_value,
@@ -121,6 +124,7 @@ final as (
             when not exceeds_rounding then 'matches'
             when within_member_rounding then 'within_members_rounding'
             when exception_reason is not null then 'registered_exception'
+            when members_without_figures > 0 then 'members_without_figures'
             else 'unexplained'
         end as reconciliation_status
     from compared
