@@ -10,6 +10,22 @@
 with
 
 neighbour_groups as (
+    select * from {{ ref('int_statistical_neighbour_groups') }}
+),
+
+model_sizes as (
+    select
+        sn_model,
+        max(neighbour_rank) as group_size
+    from {{ ref('stg_reference__statistical_neighbours') }}
+    group by sn_model
+),
+
+published_years as (
+    select distinct time_period from {{ ref('int_dfe_indicator_values__latest') }}
+),
+
+groups as (
     select
         neighbour_groups.time_period,
         neighbour_groups.reporting_unit_code,
