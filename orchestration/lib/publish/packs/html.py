@@ -61,13 +61,18 @@ details table { font-size: 12px; }
 footer { margin-top: 28px; font-size: 12px; color: #555; border-top: 1px solid #ccc; padding-top: 6px; }
 @media print {
   body { padding: 0; max-width: none; font-size: 10.5px; }
-  table { font-size: 9.5px; }
-  th, td { padding: 3px 4px; }
+  table { font-size: 9.5px; line-height: 1.3; }
+  th, td { padding: 2px 4px; }
   h1 { font-size: 20px; }
   h2 { font-size: 15px; margin-top: 14px; break-after: avoid; page-break-after: avoid; }
+  h3 { break-after: avoid; page-break-after: avoid; }
+  td.why, .key, figcaption { font-size: 9.5px; }
+  .sha { font-size: 8.5px; }
+  ul.key { break-before: avoid; page-break-before: avoid; }
+  .notes li { margin-bottom: 1px; }
+  footer { margin-top: 10px; break-before: avoid; page-break-before: avoid; }
   .synthetic { padding: 5px 10px; }
   .charts { grid-template-columns: 1fr 1fr 1fr; gap: 8px 16px; }
-  .charts.ranking { grid-template-columns: 1fr 1fr; }
   details { display: none; }
   section.neighbours, section.ranking, section.trends, section.notes { break-before: page;
     page-break-before: always; }
