@@ -1,16 +1,18 @@
 """`make pack-screens`: one council's peer-comparison pack as printed, page by page, for docs/.
 
-From the published warehouse of `make run`, writes the council's pack as HTML and XLSX
-(`workforce extract`), prints the HTML with Debian's chromium through Playwright (the page's own
-A4 landscape @page; Playwright cannot download its browsers here), converts the XLSX to PDF with
-LibreOffice (each sheet with its own page setup) and turns every PDF page into a PNG with
+From the published warehouse of `make run`, writes the council's pack as HTML and XLSX (as
+`workforce extract` does), prints the HTML with Debian's chromium through Playwright (the page's
+own A4 landscape @page; Playwright cannot download its browsers here), converts the XLSX to PDF
+with LibreOffice (each sheet with its own page setup) and turns every PDF page into a PNG with
 pdftoppm, all under data/pack_screens/. Then the HTML pack's pages and the first printed page of
 each XLSX sheet replace docs/pack_html_*.png and docs/pack_xlsx_*.png.
 
-The default council, Isles of Scilly (420), shows the hard cases on paper: DfE's symbols (x, z),
-small-base flags, figures the pack withholds as c, unranked values and their reasons.
+The default council, Sunderland (394), shows the hard cases on paper: a value DfE published as u
+(shown, flagged, not ranked), figures the pack withholds as c, and a flag on a count. LibreOffice
+prints the workbook as Excel would only with Calibri's metrics: install fonts-crosextra-carlito.
+The tests in tests/integration/test_packs.py print a pack the same way and check the pages.
 
-    python -m orchestration.pack_screens [--la 420] [--year 2024] [--dpi 100] [--no-docs]
+    python -m orchestration.pack_screens [--la 394] [--year 2024] [--dpi 100] [--no-docs]
 """
 
 from __future__ import annotations
@@ -21,9 +23,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from orchestration.lib import paths
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -46,20 +54,29 @@ def screens_dir() -> Path:
     return paths.data_dir() / "pack_screens"
 
 
-def print_html(page: Path, pdf: Path) -> Path:
-    """The HTML page printed by chromium as a reader's browser prints it: print media, the page's
-    own @page size and margins, backgrounds (the banner, bands, highlighted rows) included."""
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's chromium, headless, driven by Playwright."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            tab = browser.new_page()
-            tab.goto(page.resolve().as_uri())
-            tab.emulate_media(media="print")
-            tab.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
+            yield browser
         finally:
             browser.close()
+
+
+def print_html(browser: Browser, page: Path, pdf: Path) -> Path:
+    """The HTML page printed as a reader's browser prints it: print media, the page's own @page size
+    and margins, backgrounds (the banner, bands, highlighted rows) included."""
+    tab = browser.new_page()
+    try:
+        tab.goto(page.resolve().as_uri())
+        tab.emulate_media(media="print")
+        tab.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
+    finally:
+        tab.close()
     return pdf
 
 
@@ -90,17 +107,21 @@ def print_xlsx(workbook: Path, pdf: Path) -> Path:
 
 
 def page_texts(pdf: Path) -> list[str]:
-    """Each page's text, as pdftotext lays it out (pages are separated by form feeds)."""
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    """Each page's text in reading order (a wrapped cell's lines stay together); pdftotext
+    separates pages with form feeds."""
+    text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
     return text.split("\f")[:-1]
 
 
 def page_sizes(pdf: Path) -> list[tuple[int, int]]:
     """Each page's width and height in points, rounded."""
-    info = subprocess.run(
-        ["pdfinfo", "-f", "1", "-l", "9999", str(pdf)], check=True, capture_output=True, text=True
-    ).stdout
-    return [(round(float(w)), round(float(h))) for w, h in re.findall(r"Page +\d+ size: ([\d.]+) x ([\d.]+)", info)]
+
+    def info(*options: str) -> str:
+        return subprocess.run(["pdfinfo", *options, str(pdf)], check=True, capture_output=True, text=True).stdout
+
+    pages = re.search(r"^Pages: +(\d+)", info(), re.MULTILINE).group(1)
+    sizes = re.findall(r"^Page +\d+ size: +([\d.]+) x ([\d.]+)", info("-f", "1", "-l", pages), re.MULTILINE)
+    return [(round(float(width)), round(float(height))) for width, height in sizes]
 
 
 def sheet_of_each_page(texts: list[str], sheets: list[str], footer_prefix: str) -> list[str]:
@@ -138,7 +159,8 @@ def render(asked: str, year: int | None, dpi: int) -> tuple[list[Path], dict[str
     folder.mkdir(parents=True, exist_ok=True)
     (page,) = write_pack(asked, pack.year, "html", folder / "pack.html")
     (workbook,) = write_pack(asked, pack.year, "xlsx", folder / "pack.xlsx")
-    html_pages = to_png(print_html(page, folder / "pack_html.pdf"), folder / "pack_html", dpi)
+    with chromium() as browser:
+        html_pages = to_png(print_html(browser, page, folder / "pack_html.pdf"), folder / "pack_html", dpi)
 
     printed = print_xlsx(workbook, folder / "pack_xlsx.pdf")
     sheets = openpyxl.load_workbook(workbook, read_only=True).sheetnames

@@ -14,7 +14,7 @@ from pathlib import Path
 from orchestration.lib.publish.packs import charts
 from orchestration.lib.publish.packs.format import BAND_FILLS, change_text, is_missing, value_text
 from orchestration.lib.publish.packs.lookup import year_span
-from orchestration.lib.publish.packs.model import ROLES, SYMBOLS, SYNTHETIC_BANNER, Pack
+from orchestration.lib.publish.packs.model import ROLES, SYMBOLS, SYNTHETIC_BANNER, SYNTHETIC_PAGE_MARK, Pack
 from orchestration.lib.publish.packs.notes import FLAGS, RETURNS, ofsted_lines, source_text, symbol_key
 
 CSS = """
@@ -84,9 +84,8 @@ footer { margin-top: 28px; font-size: 12px; color: #555; border-top: 1px solid #
 """
 
 # Printed at the foot of every page of a pack built from synthetic returns.
-SYNTHETIC_PAGE_CSS = """
-@page { @bottom-left { content: "SYNTHETIC DEMONSTRATION DATA: not a council's real workforce";
-  font: bold 9px Arial, sans-serif; color: #7a1f1f; } }
+SYNTHETIC_PAGE_CSS = f"""
+@page {{ @bottom-left {{ content: "{SYNTHETIC_PAGE_MARK}"; font: bold 9px Arial, sans-serif; color: #7a1f1f; }} }}
 """
 
 # Specific enough to colour the previous year's band over its grey row as well.

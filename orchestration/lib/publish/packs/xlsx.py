@@ -36,7 +36,14 @@ from orchestration.lib.publish.packs.format import (
     is_missing,
 )
 from orchestration.lib.publish.packs.lookup import year_span
-from orchestration.lib.publish.packs.model import MISSING_SYMBOL, ROLES, SYNTHETIC_BANNER, Measure, Pack
+from orchestration.lib.publish.packs.model import (
+    MISSING_SYMBOL,
+    ROLES,
+    SYNTHETIC_BANNER,
+    SYNTHETIC_PAGE_MARK,
+    Measure,
+    Pack,
+)
 from orchestration.lib.publish.packs.notes import FLAGS, RETURNS, ofsted_lines, source_text, symbol_key
 
 NAVY = "0B3C5D"
@@ -121,7 +128,7 @@ def _print_setup(sheet: Worksheet, pack: Pack, title_rows: str | None = None, on
     if title_rows:
         sheet.print_title_rows = title_rows
     if pack.is_synthetic:
-        sheet.oddHeader.center.text = "SYNTHETIC DEMONSTRATION DATA: not a council's real workforce"
+        sheet.oddHeader.center.text = SYNTHETIC_PAGE_MARK
         sheet.oddHeader.center.color = MAROON
         sheet.oddHeader.center.size = 9
     sheet.oddFooter.left.text = f"{pack.unit.name}, {pack.year}: &A"
@@ -355,7 +362,10 @@ COMPARISON_COLUMNS = (
 
 def _comparison(workbook: Workbook, sheet: Worksheet, pack: Pack) -> None:
     labels = [label.format(unit=pack.unit.name, region=pack.region_name) for label, _ in COMPARISON_COLUMNS]
-    text_width = _widths(sheet, [width for _, width in COMPARISON_COLUMNS])
+    widths = [width for _, width in COMPARISON_COLUMNS]
+    # The council's name heads a column: wide enough for its longest word, which print would break.
+    widths[2] = max(widths[2], max(len(word) for word in pack.unit.name.split()) + 2)
+    text_width = _widths(sheet, widths)
     top = _title(
         sheet, pack, f"How {pack.unit.name} compares, {year_span(list(pack.comparison_years))}", len(labels), text_width
     )
