@@ -8,7 +8,7 @@ export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: install run test dev docs bench lint exceptions clean serve portal-assets portal-bench
+.PHONY: install run test dev docs bench lint exceptions clean serve portal-assets portal-bench pack-screens
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	test -x $(UV) || ($(PYTHON) -m venv $(VENV) && $(BIN)/pip install --quiet --disable-pip-version-check uv==0.13.9)
@@ -57,6 +57,11 @@ dev: install
 ## docs: dbt documentation site under data/dbt_docs
 docs: install
 	$(BIN)/workforce docs
+
+## pack-screens: one council's pack as printed (HTML by chromium, XLSX by LibreOffice), page by page as PNG
+## under data/pack_screens, the pages shown in the README copied to docs/ (after `make run`)
+pack-screens: install
+	$(BIN)/python -m orchestration.pack_screens
 
 ## bench: timings and peak memory at England scale and above
 bench: install

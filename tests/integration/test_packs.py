@@ -9,6 +9,7 @@ openpyxl for the workbook, an HTML parser for the page, the csv module for the C
 from __future__ import annotations
 
 import csv
+import math
 import re
 import shutil
 import zipfile
@@ -21,12 +22,14 @@ import duckdb
 import openpyxl
 import pytest
 
-from orchestration import cli
+from orchestration import cli, pack_screens
 from orchestration.lib import measures as registry
 from orchestration.lib import paths
 from orchestration.lib.publish import publication
-from orchestration.lib.publish.packs import PACK_FORMATS
-from orchestration.lib.publish.packs.model import FIGURE_COLUMNS
+from orchestration.lib.publish.packs import PACK_FORMATS, content
+from orchestration.lib.publish.packs.html import write_html
+from orchestration.lib.publish.packs.model import FIGURE_COLUMNS, SYNTHETIC_PAGE_MARK
+from orchestration.lib.publish.packs.xlsx import write_xlsx
 from tests.conftest import TEST_PSEUDONYM_KEY
 from tests.integration.helpers import run_pipeline
 
@@ -760,3 +763,104 @@ def test_dim_measures_publishes_the_registry(published: Path) -> None:
         for m in registry.measures().values()
     ]
     assert columns[-len(rows) :] == [row[0] for row in rows], "every measure is a column, in EES order"
+
+
+# ---- the packs as printed: A4 landscape, nothing wider than the page, the warning on every page ---
+
+A4_LANDSCAPE_POINTS = (842, 595)
+A4_LANDSCAPE_WIDTH_MM = 297
+PRINT_TOOLS = ("soffice", "pdftotext", "pdfinfo")
+# The width inside the page's @page margins, in CSS pixels, measured by the browser itself.
+PRINTABLE_WIDTH_JS = """(paperMm) => {
+  const rule = [...document.styleSheets].flatMap(s => [...s.cssRules]).find(r => r instanceof CSSPageRule);
+  const probe = document.createElement("div");
+  const margins = `${rule.style.marginLeft} - ${rule.style.marginRight}`;
+  probe.style.cssText = `position: absolute; width: calc(${paperMm}mm - ${margins})`;
+  document.body.appendChild(probe);
+  const width = probe.getBoundingClientRect().width;
+  probe.remove();
+  return width;
+}"""
+# Every element reaching past the page's right edge (and so clipped or shrunk in print).
+OVERFLOWING_JS = """() => {
+  const limit = document.documentElement.clientWidth;
+  const wide = [...document.body.querySelectorAll("*")].filter(e => e.getBoundingClientRect().right > limit + 0.5);
+  return {scroll: document.documentElement.scrollWidth, limit,
+          wide: wide.slice(0, 10).map(e => `${e.tagName} ${e.className} ${e.textContent.slice(0, 40)}`)};
+}"""
+
+
+def _words(text: str) -> set[str]:
+    """A printed page's words: pdftotext may interleave the lines of header cells side by side,
+    but each word stays whole (unless the print broke it, which is a flaw)."""
+    return set(text.split())
+
+
+@pytest.fixture(scope="module")
+def printed(published: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The reorganised council's pack (the longest names, a predecessor's years in the labels),
+    marked as built from synthetic returns, printed as a reader would: HTML by chromium, XLSX by
+    LibreOffice (tools `make pack-screens` uses too)."""
+    missing = [tool for tool in PRINT_TOOLS if shutil.which(tool) is None]
+    if missing or not pack_screens.CHROMIUM.exists():
+        pytest.skip(f"printing needs {pack_screens.CHROMIUM}, LibreOffice and poppler-utils (missing: {missing})")
+    pack = content.build_pack(CASES["reorganised"]["ask"])
+    pack.is_synthetic = True
+    folder = tmp_path_factory.mktemp("printed")
+    page, workbook = write_html(pack, folder / "pack.html"), write_xlsx(pack, folder / "pack.xlsx")
+    with pack_screens.chromium() as browser:
+        html_pdf = pack_screens.print_html(browser, page, folder / "pack_html.pdf")
+    xlsx_pdf = pack_screens.print_xlsx(workbook, folder / "pack_xlsx.pdf")
+    return {
+        "html": page,
+        "html_pdf": html_pdf,
+        "xlsx": workbook,
+        "xlsx_pdf": xlsx_pdf,
+        "footer": f"{pack.unit.name}, {pack.year}: ",  # each XLSX page's footer: <council>, <year>: <sheet>
+    }
+
+
+@pytest.mark.parametrize("fmt", ["html", "xlsx"])
+def test_printed_pack_is_a4_landscape_with_the_synthetic_warning_and_page_number_on_every_page(
+    printed: dict, fmt: str
+) -> None:
+    pdf = printed[f"{fmt}_pdf"]
+    sizes = pack_screens.page_sizes(pdf)
+    assert len(sizes) > 1 and set(sizes) == {A4_LANDSCAPE_POINTS}
+    for number, text in enumerate(pack_screens.page_texts(pdf), start=1):
+        assert SYNTHETIC_PAGE_MARK in text, f"page {number} does not say the data are synthetic"
+        assert f"Page {number} of {len(sizes)}" in text, f"page {number}'s footer is missing or clipped"
+
+
+def test_every_xlsx_sheet_prints_one_page_wide_with_its_header_on_every_page(printed: dict) -> None:
+    workbook = openpyxl.load_workbook(printed["xlsx"])
+    texts = pack_screens.page_texts(printed["xlsx_pdf"])
+    owners = pack_screens.sheet_of_each_page(texts, workbook.sheetnames, printed["footer"])
+    for sheet in workbook:
+        setup = sheet.page_setup
+        assert (setup.orientation, str(setup.paperSize), setup.fitToWidth) == ("landscape", sheet.PAPERSIZE_A4, 1)
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+        pages = [text for text, owner in zip(texts, owners, strict=True) if owner == sheet.title]
+        assert pages, f"{sheet.title} printed nothing"
+        if setup.fitToHeight == 1:
+            assert len(pages) == 1, f"{sheet.title} is meant to print on one page"
+        if len(pages) > 1:
+            assert sheet.print_title_rows or sheet.row_breaks.brk, f"{sheet.title}: pages after the first lack a header"
+        if sheet.print_title_rows:
+            header = int(sheet.print_title_rows.split(":")[0].strip("$"))
+            labels = [str(cell.value) for cell in sheet[header] if cell.value is not None]
+            for number, text in enumerate(pages, start=1):
+                absent = [label for label in labels if not set(label.split()) <= _words(text)]
+                assert not absent, f"{sheet.title} page {number} lacks the header's {absent}"
+
+
+def test_html_pack_is_no_wider_than_the_printed_page(printed: dict) -> None:
+    with pack_screens.chromium() as browser:
+        tab = browser.new_page()
+        tab.goto(printed["html"].as_uri())
+        tab.emulate_media(media="print")
+        width = tab.evaluate(PRINTABLE_WIDTH_JS, A4_LANDSCAPE_WIDTH_MM)
+        assert 900 < width < 1100, "A4 landscape less its margins is about 1,000 CSS pixels"
+        tab.set_viewport_size({"width": math.floor(width), "height": 800})
+        found = tab.evaluate(OVERFLOWING_JS)
+    assert found["scroll"] <= found["limit"] and not found["wide"], found

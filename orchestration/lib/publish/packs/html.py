@@ -14,7 +14,7 @@ from pathlib import Path
 from orchestration.lib.publish.packs import charts
 from orchestration.lib.publish.packs.format import BAND_FILLS, change_text, is_missing, value_text
 from orchestration.lib.publish.packs.lookup import year_span
-from orchestration.lib.publish.packs.model import ROLES, SYMBOLS, SYNTHETIC_BANNER, Pack
+from orchestration.lib.publish.packs.model import ROLES, SYMBOLS, SYNTHETIC_BANNER, SYNTHETIC_PAGE_MARK, Pack
 from orchestration.lib.publish.packs.notes import FLAGS, RETURNS, ofsted_lines, source_text, symbol_key
 
 CSS = """
@@ -61,13 +61,18 @@ details table { font-size: 12px; }
 footer { margin-top: 28px; font-size: 12px; color: #555; border-top: 1px solid #ccc; padding-top: 6px; }
 @media print {
   body { padding: 0; max-width: none; font-size: 10.5px; }
-  table { font-size: 9.5px; }
-  th, td { padding: 3px 4px; }
+  table { font-size: 9.5px; line-height: 1.3; }
+  th, td { padding: 2px 4px; }
   h1 { font-size: 20px; }
   h2 { font-size: 15px; margin-top: 14px; break-after: avoid; page-break-after: avoid; }
+  h3 { break-after: avoid; page-break-after: avoid; }
+  td.why, .key, figcaption { font-size: 9.5px; }
+  .sha { font-size: 8.5px; }
+  ul.key { break-before: avoid; page-break-before: avoid; }
+  .notes li { margin-bottom: 1px; }
+  footer { margin-top: 10px; break-before: avoid; page-break-before: avoid; }
   .synthetic { padding: 5px 10px; }
   .charts { grid-template-columns: 1fr 1fr 1fr; gap: 8px 16px; }
-  .charts.ranking { grid-template-columns: 1fr 1fr; }
   details { display: none; }
   section.neighbours, section.ranking, section.trends, section.notes { break-before: page;
     page-break-before: always; }
@@ -79,9 +84,8 @@ footer { margin-top: 28px; font-size: 12px; color: #555; border-top: 1px solid #
 """
 
 # Printed at the foot of every page of a pack built from synthetic returns.
-SYNTHETIC_PAGE_CSS = """
-@page { @bottom-left { content: "SYNTHETIC DEMONSTRATION DATA: not a council's real workforce";
-  font: bold 9px Arial, sans-serif; color: #7a1f1f; } }
+SYNTHETIC_PAGE_CSS = f"""
+@page {{ @bottom-left {{ content: "{SYNTHETIC_PAGE_MARK}"; font: bold 9px Arial, sans-serif; color: #7a1f1f; }} }}
 """
 
 # Specific enough to colour the previous year's band over its grey row as well.

@@ -38,6 +38,8 @@ SYNTHETIC_BANNER = (
     "SYNTHETIC DEMONSTRATION DATA: these figures come from returns made by this project's "
     "synthetic-return generator, not from any council's real workforce."
 )
+# The same warning, short enough for the header or footer of every printed page.
+SYNTHETIC_PAGE_MARK = "SYNTHETIC DEMONSTRATION DATA: not a council's real workforce"
 
 # Columns of `Pack.figures`, in order: the tidy CSV writes exactly these.
 FIGURE_COLUMNS = (

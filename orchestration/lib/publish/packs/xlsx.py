@@ -24,6 +24,7 @@ from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from orchestration.lib.publish.packs.charts import series_label
@@ -35,7 +36,14 @@ from orchestration.lib.publish.packs.format import (
     is_missing,
 )
 from orchestration.lib.publish.packs.lookup import year_span
-from orchestration.lib.publish.packs.model import MISSING_SYMBOL, ROLES, SYNTHETIC_BANNER, Measure, Pack
+from orchestration.lib.publish.packs.model import (
+    MISSING_SYMBOL,
+    ROLES,
+    SYNTHETIC_BANNER,
+    SYNTHETIC_PAGE_MARK,
+    Measure,
+    Pack,
+)
 from orchestration.lib.publish.packs.notes import FLAGS, RETURNS, ofsted_lines, source_text, symbol_key
 
 NAVY = "0B3C5D"
@@ -67,6 +75,10 @@ HEADER_ALIGN = Alignment(wrap_text=True, vertical="bottom", horizontal="center")
 # line of 11-point text, and characters of running text per unit of column width (one digit wide).
 LINE_HEIGHT = 15
 PROSE_CHARS = 1.15
+# Top and bottom page margins (inches): the page header and footer print inside them.
+MARGIN_TOP_BOTTOM = 0.75
+# The height a page prints at full scale (points): A4 landscape, 595 points high, less its margins.
+PRINTABLE_HEIGHT = 595 - 72 * 2 * MARGIN_TOP_BOTTOM
 CHART_WIDTH_CM = 16.5
 CHART_HEIGHT_CM = 10
 EMU_PER_POINT = 12700
@@ -111,12 +123,12 @@ def _print_setup(sheet: Worksheet, pack: Pack, title_rows: str | None = None, on
     sheet.print_options.horizontalCentered = True
     margins = sheet.page_margins
     margins.left = margins.right = 0.45
-    margins.top = margins.bottom = 0.75
+    margins.top = margins.bottom = MARGIN_TOP_BOTTOM
     margins.header = margins.footer = 0.3
     if title_rows:
         sheet.print_title_rows = title_rows
     if pack.is_synthetic:
-        sheet.oddHeader.center.text = "SYNTHETIC DEMONSTRATION DATA: not a council's real workforce"
+        sheet.oddHeader.center.text = SYNTHETIC_PAGE_MARK
         sheet.oddHeader.center.color = MAROON
         sheet.oddHeader.center.size = 9
     sheet.oddFooter.left.text = f"{pack.unit.name}, {pack.year}: &A"
@@ -350,7 +362,10 @@ COMPARISON_COLUMNS = (
 
 def _comparison(workbook: Workbook, sheet: Worksheet, pack: Pack) -> None:
     labels = [label.format(unit=pack.unit.name, region=pack.region_name) for label, _ in COMPARISON_COLUMNS]
-    text_width = _widths(sheet, [width for _, width in COMPARISON_COLUMNS])
+    widths = [width for _, width in COMPARISON_COLUMNS]
+    # The council's name heads a column: wide enough for its longest word, which print would break.
+    widths[2] = max(widths[2], max(len(word) for word in pack.unit.name.split()) + 2)
+    text_width = _widths(sheet, widths)
     top = _title(
         sheet, pack, f"How {pack.unit.name} compares, {year_span(list(pack.comparison_years))}", len(labels), text_width
     )
@@ -504,7 +519,7 @@ def _neighbours(workbook: Workbook, sheet: Worksheet, pack: Pack) -> None:
         row += 1
         sheet.cell(row, 1, int(record["neighbour_rank"])).alignment = CENTRE
         name = record["neighbour_name"] + (f" (figures of {record['standing_for']})" if record["standing_for"] else "")
-        sheet.cell(row, 2, name).alignment = WRAP
+        sheet.cell(row, 2, name).alignment = Alignment(wrap_text=True)  # bottom, level with the figures
         for position, measure in enumerate(measures):
             column = 3 + 2 * position
             _put(sheet.cell(row, column), pack.measures[measure], record.get(f"value_{measure}"))
@@ -537,7 +552,7 @@ def _neighbours(workbook: Workbook, sheet: Worksheet, pack: Pack) -> None:
 def _ranking(workbook: Workbook, sheet: Worksheet, pack: Pack) -> None:
     """Every council ranked on each headline measure, side by side, this council highlighted."""
     measures = pack.ranked_trend_measures
-    block = [6, 30, 9, 2]  # rank, council, value, gap
+    block = [5, 27, 7, 1]  # rank, council, value, gap: narrow, as five blocks share the page's width
     widths = block * len(measures)
     text_width = _widths(sheet, widths)
     top = _title(sheet, pack, f"Every council ranked, {pack.year}", len(widths), text_width)
@@ -553,6 +568,7 @@ def _ranking(workbook: Workbook, sheet: Worksheet, pack: Pack) -> None:
         sheet.cell(top, 1).font = META
         top += 1
     header = top
+    lines: dict[int, int] = {}  # row -> lines its longest council name wraps to
     for position, measure in enumerate(measures):
         first = 1 + len(block) * position
         spec = pack.measures[measure]
@@ -561,7 +577,9 @@ def _ranking(workbook: Workbook, sheet: Worksheet, pack: Pack) -> None:
         for offset, record in enumerate(table.itertuples(index=False), start=1):
             row = header + offset
             sheet.cell(row, first, int(record.rank)).alignment = CENTRE
-            sheet.cell(row, first + 1, record.la_name).alignment = Alignment(indent=1)
+            # A long name (two councils' joint return) wraps rather than running under the value.
+            sheet.cell(row, first + 1, record.la_name).alignment = Alignment(indent=1, wrap_text=True)
+            lines[row] = max(lines.get(row, 1), _lines(record.la_name, (block[1] - 1) * PROSE_CHARS))
             _put(sheet.cell(row, first + 2), spec, record.value)
             for column in range(first, first + 3):
                 cell = sheet.cell(row, column)
@@ -570,6 +588,9 @@ def _ranking(workbook: Workbook, sheet: Worksheet, pack: Pack) -> None:
                     cell.fill = OWN_FILL
                     cell.font = BOLD
         _name(workbook, f"ranking_{measure}", sheet, header, header + len(table), first + 2, first_col=first)
+    for row, count in lines.items():
+        if count > 1:
+            sheet.row_dimensions[row].height = LINE_HEIGHT * count
     sheet.freeze_panes = sheet.cell(header + 1, 1)
     sheet.sheet_view.showGridLines = False
     _print_setup(sheet, pack, f"{header}:{header}")
@@ -594,6 +615,7 @@ def _charts(workbook: Workbook, charts: Worksheet, data: Worksheet, pack: Pack) 
     data.cell(data_top, 1, "Blank: missing or withheld; the last column says which.").font = META
     names = [series_label(pack, role) for role in ROLES]
     row = data_top + 2
+    tables = []
     for position, measure in enumerate(pack.trend_measures):
         spec = pack.measures[measure]
         data.cell(row, 1, spec.label).font = BOLD
@@ -610,16 +632,37 @@ def _charts(workbook: Workbook, charts: Worksheet, data: Worksheet, pack: Pack) 
                     _put(data.cell(row_cells, column), spec, value)
             missing = symbols[symbols.time_period == year]
             if len(missing):
+                # Indented, so it does not run into England's figure beside it.
                 data.cell(
                     row_cells, 6, "; ".join(f"{pack.role_name(r.role)}: {r.symbol}" for r in missing.itertuples())
-                ).alignment = WRAP
+                ).alignment = Alignment(horizontal="left", wrap_text=True, vertical="top", indent=1)
         last = header + len(pack.trend_years)
+        tables.append((row, last))
         _name(workbook, f"trend_{measure}", data, header, last, 6)
         charts.add_chart(_line_chart(data, spec, header, last), _anchor(position, top + 1))
         row = last + 2
     charts.sheet_view.showGridLines = False
     _print_setup(charts, pack, one_page=True)
     _print_setup(data, pack)
+    _keep_whole(data, tables)
+
+
+def _keep_whole(sheet: Worksheet, tables: list[tuple[int, int]]) -> None:
+    """Page breaks so that no table (first row, last row) splits across printed pages, for a sheet
+    that prints at full scale (its columns fit the page's width)."""
+    ends = dict(tables)
+    used = 0.0
+    for row in range(1, sheet.max_row + 1):
+        if row in ends:
+            height = sum(_row_height(sheet, r) for r in range(row, ends[row] + 1))
+            if used and used + height > PRINTABLE_HEIGHT:
+                sheet.row_breaks.append(Break(id=row - 1))
+                used = 0.0
+        used += _row_height(sheet, row)
+
+
+def _row_height(sheet: Worksheet, row: int) -> float:
+    return sheet.row_dimensions[row].height or LINE_HEIGHT
 
 
 def _anchor(position: int, top: int) -> str:
@@ -666,7 +709,7 @@ def _chart_title(text: str) -> Title:
 
 def _returns(sheet: Worksheet, pack: Pack) -> None:
     """Which return each year's figures come from and why; file hashes as text (they are identifiers)."""
-    widths = [16, 56, 62, 17, 62]
+    widths = [16, 56, 68, 17, 68]  # a sha256 in a monospaced font that may be wider than Consolas
     text_width = _widths(sheet, widths)
     top = _title(sheet, pack, "Returns used", len(widths), text_width)
     header = top
@@ -683,7 +726,7 @@ def _returns(sheet: Worksheet, pack: Pack) -> None:
             cell.font = MONO
             cell.alignment = Alignment(vertical="top")
         loaded = f"{source.return_loaded_at:%Y-%m-%d %H:%M}" if source.return_loaded_at else None
-        sheet.cell(row, 4, loaded).alignment = WRAP
+        sheet.cell(row, 4, loaded).alignment = Alignment(horizontal="left", vertical="top", wrap_text=True, indent=1)
         lines = _lines(source.return_note, widths[1] * PROSE_CHARS)
         sheet.row_dimensions[row].height = LINE_HEIGHT * lines + 2
         for column in range(1, len(widths) + 1):
