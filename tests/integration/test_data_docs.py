@@ -34,11 +34,10 @@ def test_pages_only_for_blocking_failures_in_the_run_folder(tmp_path: Path, monk
     temp, docs = tmp_path / "tmp", tmp_path / "data_docs" / "run"
     temp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temp))
-    monkeypatch.setattr(ge_worker, "load_suite", lambda name: SUITE)
     run = ge_worker.RunContext(docs)
 
-    warned = run.validate(pd.DataFrame({"count": [1.0, -1.0]}), "test__counts", (), None)
-    refused = run.validate(pd.DataFrame({"count": [1.0, None]}), "test__counts", (), None)
+    warned = run.validate(pd.DataFrame({"count": [1.0, -1.0]}), SUITE, (), None)
+    refused = run.validate(pd.DataFrame({"count": [1.0, None]}), SUITE, (), None)
     run.finish()
 
     assert warned.failed and not warned.blocking_failures

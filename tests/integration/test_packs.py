@@ -668,6 +668,8 @@ def test_suppressed_values_are_symbols_with_reasons(packs: dict) -> None:
         birmingham["caseload_fte"]["symbol"] == "u"
         and "low reliability" in birmingham["caseload_fte"]["symbol_meaning"]
     )
+    # DfE's u: shown, but not ranked, and the pack says why.
+    assert birmingham["caseload_fte"]["rank"] == "" and birmingham["caseload_fte"]["not_ranked_reason"]
     notes = packs[("low_reliability", "csv")].with_name("low_reliability_notes.csv").read_text(encoding="utf-8")
     assert "2024 — u, low reliability (DfE): Agency workers (FTE), Agency workers (headcount)," in notes
     # DfE's figures only here: every comparator shown is DfE's own.

@@ -21,6 +21,7 @@ from __future__ import annotations
 import copyreg
 import dataclasses
 import fcntl
+import gc
 import hashlib
 import importlib.metadata
 import os
@@ -190,4 +191,7 @@ def invoke(
     finally:
         # dbt-duckdb keeps the warehouse open for the life of the process; this process opens it
         # again (checks, publish) with its own settings, which DuckDB refuses while dbt holds it.
+        # A cursor dbt leaves in a reference cycle keeps the database open until the garbage
+        # collector finds it, which may be after the next step opens the warehouse: collect now.
         DuckDBConnectionManager.close_all_connections()
+        gc.collect()
