@@ -333,9 +333,11 @@ class RunInfo:
 
 
 def dagster_runs(limit: int = 30) -> list[RunInfo]:
-    """Runs recorded in the Dagster instance (UI, sensor, schedule under `make dev`)."""
+    """Runs recorded in the Dagster instance (UI, sensor, schedule under `make dev`; and
+    `workforce run` when its storage is on the server)."""
     home = paths.dagster_home()
-    if not (home / "dagster.yaml").exists() or not any(home.glob("**/*.db")):
+    has_storage = any(home.glob("**/*.db")) or paths.warehouse_server_url()
+    if not (home / "dagster.yaml").exists() or not has_storage:
         return []
     import dagster as dg
 

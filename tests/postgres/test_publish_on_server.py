@@ -18,6 +18,8 @@ import pytest
 
 from orchestration.lib import paths
 from orchestration.lib.publish import postgres, publication
+from orchestration.runner import RunReport
+from portal import adapter
 from tests.integration.helpers import run_pipeline
 
 READERS = 20
@@ -25,13 +27,27 @@ TWO_TABLES = ("fct_workforce_benchmarks", "fct_inspections")
 
 
 @pytest.fixture(scope="module")
-def server(embedded_root: Path, pg_database: str) -> Iterator[str]:
-    """The scenario rebuilt and published by the pipeline with the server set."""
+def rebuild(embedded_root: Path, pg_database: str) -> Iterator[RunReport]:
+    """The scenario rebuilt and published by `workforce run`'s path with the server set."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WORKFORCE_WAREHOUSE_URL", pg_database)
         report = run_pipeline()
         assert report.succeeded, report.describe()
-        yield pg_database
+        yield report
+
+
+@pytest.fixture(scope="module")
+def server(rebuild: RunReport, pg_database: str) -> str:
+    return pg_database
+
+
+def test_the_runs_history_is_on_the_server(rebuild: RunReport, server: str) -> None:
+    """`workforce run` records its run in Dagster's storage on the server, where the UI, the daemon
+    and the portal's engineer pages read it."""
+    with psycopg.connect(server) as con:
+        recorded = con.execute("select status from runs where run_id = %s", [rebuild.run_id]).fetchall()
+    assert recorded == [("SUCCESS",)]
+    assert rebuild.run_id in {run.run_id for run in adapter.dagster_runs()}
 
 
 def published_database() -> Path:
