@@ -69,7 +69,7 @@ def _run(command: list[str], as_user: str | None) -> None:
         command = ["su", "-s", "/bin/sh", as_user, "-c", shlex.join(command)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise ServerUnavailable(f"{' '.join(command[:1])} failed ({done.returncode}): {done.stderr or done.stdout}")
+        raise ServerUnavailable(f"{shlex.join(command)} failed ({done.returncode}): {done.stderr or done.stdout}")
 
 
 @contextmanager
@@ -77,7 +77,8 @@ def throwaway_server() -> Iterator[ThrowawayServer]:
     """Start a new, empty server; stop it and delete its files on exit."""
     binaries = server_binaries()
     as_user = UNPRIVILEGED_USER if os.geteuid() == 0 else None
-    root = Path(tempfile.mkdtemp(prefix="workforce-pg-"))
+    # `nobody` must reach the folder: under /tmp, not a TMPDIR only root may enter.
+    root = Path(tempfile.mkdtemp(prefix="workforce-pg-", dir="/tmp" if as_user else None))
     if as_user:
         account = pwd.getpwnam(as_user)
         os.chown(root, account.pw_uid, account.pw_gid)
