@@ -30,7 +30,7 @@ from orchestration.lib.publish.packs import suppression
 from orchestration.lib.publish.packs.content import dfe_symbols
 from orchestration.lib.publish.packs.formats import PACK_FORMATS as PACK_FORMATS_BY_NAME
 from orchestration.lib.publish.packs.model import SYMBOLS, Measure, load_measures
-from orchestration.lib.server.access import write_sharing as write_server_sharing
+from orchestration.lib.server import access as server_access
 from orchestration.lib.sources.csww.issues import ERROR
 from orchestration.lib.sources.csww.report import render_text
 from orchestration.lib.sources.csww.validate import validate_file
@@ -40,7 +40,17 @@ PACK_FORMATS: tuple[str, ...] = tuple(PACK_FORMATS_BY_NAME)
 PUBLISHED_TABLES: tuple[str, ...] = tuple(publication.PUBLISHED_TABLES)
 DFE_SYMBOLS: dict[str, str] = SYMBOLS
 PublishError = publication.PublishError
-write_server_sharing = write_server_sharing  # the agreement's sharing, for the server's row policies
+# The shared deployment's server: the agreement's sharing for its row policies, council logins.
+server_url = paths.warehouse_server_url
+write_server_sharing = server_access.write_sharing
+
+
+def add_server_council_login(url: str, role: str, old_la_code: str, password: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url) as con:
+        server_access.add_council_login(con, role, old_la_code, password)
+
 
 # What DfE's suppression notes say and the packs' small-number rule, applied the same way on pages.
 dfe_symbols = dfe_symbols

@@ -16,11 +16,13 @@ import duckdb
 import psycopg
 import pytest
 
+from orchestration.cli import main
 from orchestration.lib import paths
 from orchestration.lib.publish import postgres, publication
 from orchestration.runner import RunReport
-from portal import adapter
+from portal import adapter, agreement, figures, server_access
 from tests.integration.helpers import run_pipeline
+from tests.portal.conftest import AGREEMENT
 
 READERS = 20
 TWO_TABLES = ("fct_workforce_benchmarks", "fct_inspections")
@@ -176,3 +178,15 @@ def _wait_for_reads(reads: list[int], lock: threading.Lock, more: int) -> None:
             if reads[0] >= target:
                 return
         time.sleep(0.01)
+
+
+def test_workforce_server_access_writes_the_agreements_sharing(server: str) -> None:
+    assert main(["server", "access"]) == 0
+    with duckdb.connect(str(published_database()), read_only=True) as cur:
+        facts = figures.facts(cur)
+    expected = server_access.provisional_viewers(agreement.load(AGREEMENT), facts)
+    with psycopg.connect(server) as con:
+        pairs = set(con.execute("select owner_old_la_code, viewer_old_la_code from access.provisional_viewers"))
+        years = {row[0] for row in con.execute("select time_period from access.dfe_published_years")}
+    assert pairs == expected and ("203", "301") in pairs and ("316", "301") not in pairs
+    assert years == facts.dfe_years and 2024 in years

@@ -8,6 +8,7 @@ shares with nobody, 203 with every participant, and 330 does not take part.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import duckdb
 import psycopg
 import pytest
 
+from orchestration.cli import main
 from orchestration.lib import paths
 from orchestration.lib.publish import postgres, publication
 from orchestration.lib.server import access
@@ -22,7 +24,7 @@ from portal import agreement, figures, server_access
 from tests.portal.conftest import AGREEMENT
 
 PROVISIONAL_YEAR = 2024
-COUNCIL_LOGINS = {"council_301": "301", "council_316": "316", "council_203": "203"}
+COUNCIL_LOGINS = {"council_301": "301", "council_316": "316", "council_203": "203"}  # made by the CLI
 ANALYST_LOGIN = "analyst_one"
 # Each restricted table, the column naming whose figure a row is, and a filter for a council's own
 # figures (not DfE's, which are public).
@@ -45,9 +47,12 @@ def server(embedded_root: Path, pg_database: str) -> Iterator[str]:
     assert PROVISIONAL_YEAR in facts.dfe_years
     pairs = server_access.provisional_viewers(agreement.load(AGREEMENT), facts)
     access.write_sharing(pg_database, pairs, facts.dfe_years - {PROVISIONAL_YEAR})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WORKFORCE_WAREHOUSE_URL", pg_database)
+        for code in COUNCIL_LOGINS.values():
+            patch.setattr("sys.stdin", io.StringIO("a council's password\n"))
+            assert main(["server", "council-login", "--council", code, "--password-stdin"]) == 0
     with psycopg.connect(pg_database) as con:
-        for role, code in COUNCIL_LOGINS.items():
-            access.add_council_login(con, role, code)
         con.execute(f"drop role if exists {ANALYST_LOGIN}")
         con.execute(f"create role {ANALYST_LOGIN} login in role {access.ANALYST_GROUP}")
         con.execute("analyze")  # statistics exist, so the pg_stats probe below could leak if it were not guarded
@@ -170,3 +175,11 @@ def test_analysts_read_every_published_row(server: str) -> None:
             assert analyst.execute(query).fetchone() == owner.execute(query).fetchone(), table
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             analyst.execute("delete from published.dim_measures")
+
+
+def test_only_participants_get_a_council_login(server: str, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setenv("WORKFORCE_WAREHOUSE_URL", server)
+    assert main(["server", "council-login", "--council", "330"]) == 2
+    assert "does not take part" in capsys.readouterr().err
+    with psycopg.connect(server) as con:
+        assert con.execute("select 1 from access.council_logins where old_la_code = '330'").fetchall() == []
