@@ -19,12 +19,14 @@ import pytest
 from orchestration.cli import main
 from orchestration.lib import paths
 from orchestration.lib.publish import postgres, publication
+from orchestration.lib.server import access
 from orchestration.runner import RunReport
 from portal import adapter, agreement, figures, server_access
 from tests.integration.helpers import run_pipeline
 from tests.portal.conftest import AGREEMENT
 
 READERS = 20
+ANALYST = "analyst_of_versions"
 TWO_TABLES = ("fct_workforce_benchmarks", "fct_inspections")
 
 
@@ -168,6 +170,15 @@ def test_readers_during_publishes_see_one_whole_version_and_rollback_swaps_back(
             reader.join()
     assert not failures, failures[:3]
     assert seen == {original, smaller}, f"reads saw {seen}: only {original} (old) and {smaller} (new) are whole"
+    put_aside = postgres.version_schema(smaller_manifest["version"])
+    with psycopg.connect(server, autocommit=True) as con:
+        con.execute(f"drop role if exists {ANALYST}")
+        con.execute(f"create role {ANALYST} login in role {access.ANALYST_GROUP}")
+        assert con.execute(f"select count(*) from {put_aside}.fct_inspections").fetchone() == (smaller[1],)
+    with psycopg.connect(server.replace("workforce@", f"{ANALYST}@")) as analyst:
+        assert analyst.execute("select count(*) from published.fct_inspections").fetchone() == (original[1],)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            analyst.execute(f"select count(*) from {put_aside}.fct_inspections")
 
 
 def _wait_for_reads(reads: list[int], lock: threading.Lock, more: int) -> None:
