@@ -183,3 +183,12 @@ def test_only_participants_get_a_council_login(server: str, monkeypatch: pytest.
     assert "does not take part" in capsys.readouterr().err
     with psycopg.connect(server) as con:
         assert con.execute("select 1 from access.council_logins where old_la_code = '330'").fetchall() == []
+
+
+def test_a_council_sees_only_its_own_login_and_what_is_shared_with_it(server: str) -> None:
+    with connect_as(server, "council_301") as con:
+        assert con.execute("select role_name, old_la_code from access.council_logins").fetchall() == [
+            ("council_301", "301")
+        ]
+        viewers = con.execute("select distinct viewer_old_la_code from access.provisional_viewers").fetchall()
+    assert viewers == [("301",)]

@@ -87,6 +87,16 @@ do $$ begin
 end $$;
 grant usage on schema {ACCESS_SCHEMA} to {COUNCIL_GROUP};
 grant select on all tables in schema {ACCESS_SCHEMA} to {COUNCIL_GROUP};
+-- A council reads only its own login's mapping and what is shared with it, which is all the
+-- published tables' policies ask of these tables.
+alter table {ACCESS_SCHEMA}.council_logins enable row level security;
+alter table {ACCESS_SCHEMA}.provisional_viewers enable row level security;
+drop policy if exists own_login on {ACCESS_SCHEMA}.council_logins;
+create policy own_login on {ACCESS_SCHEMA}.council_logins for select to {COUNCIL_GROUP}
+    using (role_name = current_user);
+drop policy if exists shared_with_own_council on {ACCESS_SCHEMA}.provisional_viewers;
+create policy shared_with_own_council on {ACCESS_SCHEMA}.provisional_viewers for select to {COUNCIL_GROUP}
+    using (viewer_old_la_code in (select old_la_code from {ACCESS_SCHEMA}.council_logins));
 """
 
 
