@@ -9,6 +9,7 @@ shares with nobody, 203 with every participant, and 330 does not take part.
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -192,3 +193,31 @@ def test_a_council_sees_only_its_own_login_and_what_is_shared_with_it(server: st
         ]
         viewers = con.execute("select distinct viewer_old_la_code from access.provisional_viewers").fetchall()
     assert viewers == [("301",)]
+
+
+def test_a_council_login_signs_in_with_its_password_only(server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI sends the server a SCRAM verifier; the server then checks the password itself."""
+    monkeypatch.setenv("WORKFORCE_WAREHOUSE_URL", server)
+    monkeypatch.setattr("sys.stdin", io.StringIO("the right password\n"))
+    assert main(["server", "council-login", "--council", "301", "--role", "council_301_pw", "--password-stdin"]) == 0
+    with psycopg.connect(server, autocommit=True) as con:
+        hba = Path(con.execute("show hba_file").fetchone()[0])
+        stored = con.execute("select rolpassword from pg_authid where rolname = 'council_301_pw'").fetchone()[0]
+        hba.write_text("local all council_301_pw scram-sha-256\n" + hba.read_text())
+        con.execute("select pg_reload_conf()")
+    assert stored.startswith("SCRAM-SHA-256$") and "the right password" not in stored
+    url = server.replace("postgresql://workforce@", "postgresql://council_301_pw@")
+    assert _refused_after_reload(url, "a wrong password")
+    with psycopg.connect(url, password="the right password") as con:
+        assert con.execute("select old_la_code from access.council_logins").fetchall() == [("301",)]
+
+
+def _refused_after_reload(url: str, password: str) -> bool:
+    """The server reloads its configuration a moment after being asked: wait for it (up to 5 s)."""
+    for _ in range(50):
+        try:
+            psycopg.connect(url, password=password).close()
+        except psycopg.OperationalError as exc:
+            return "password authentication failed" in str(exc)
+        time.sleep(0.1)
+    return False

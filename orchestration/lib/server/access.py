@@ -149,8 +149,15 @@ def add_council_login(con: psycopg.Connection, role_name: str, old_la_code: str,
     role = sql.Identifier(role_name)
     exists = con.execute("select 1 from pg_roles where rolname = %s", [role_name]).fetchone()
     verb = sql.SQL("alter role" if exists else "create role")
+    # Hashed here (SCRAM, as psql's \password does), so the password itself never reaches the
+    # server, its logs or pg_stat_activity.
+    verifier = (
+        con.pgconn.encrypt_password(password.encode(), role_name.encode(), b"scram-sha-256").decode()
+        if password is not None
+        else None
+    )
     con.execute(
-        sql.SQL("{} {} login nosuperuser nocreatedb nocreaterole password {}").format(verb, role, sql.Literal(password))
+        sql.SQL("{} {} login nosuperuser nocreatedb nocreaterole password {}").format(verb, role, sql.Literal(verifier))
     )
     con.execute(sql.SQL("grant {} to {}").format(sql.Identifier(COUNCIL_GROUP), role))
     con.execute(
