@@ -59,6 +59,7 @@ def server_binaries() -> Path:
 
 
 def _free_port() -> int:
+    """A port no local TCP server holds: it names the socket file, and stays free should TCP be turned on."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -91,9 +92,14 @@ def throwaway_server() -> Iterator[ThrowawayServer]:
             [str(binaries / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--no-sync"],
             as_user,
         )
-        # fsync off: a throwaway server's durability does not matter, and it saves most of a publish's time.
+        # fsync off: nothing on a throwaway server needs to survive a crash.
         options = f"-c listen_addresses='' -c unix_socket_directories={sockets} -p {port} -c fsync=off"
-        _run([pg_ctl, "-D", str(data), "-o", options, "-l", str(root / "server.log"), "-w", "start"], as_user)
+        log = root / "server.log"
+        try:
+            _run([pg_ctl, "-D", str(data), "-o", options, "-l", str(log), "-w", "start"], as_user)
+        except ServerUnavailable as exc:
+            said = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise ServerUnavailable(f"{exc}\nThe server's log:\n{said}") from exc
         started = True
         _run([str(binaries / "createdb"), "-h", str(sockets), "-p", str(port), "-U", SUPERUSER, DATABASE], as_user)
         yield ThrowawayServer(sockets, port)
