@@ -126,7 +126,7 @@ def publish(url: str, source: Path, manifest: Mapping[str, Any], tables: list[st
                 columns = _write(con, source_con, staging, table)
                 _audit(con, source_con, staging, table, columns)
         access.protect(con, staging, tables)
-        con.commit()
+        con.commit()  # the staged version, unreadable until swapped; the swap's transaction stays short
         previous = current_version(con)
         _swap(con, current=previous, incoming=version, incoming_schema=staging)
         con.execute(
