@@ -6,12 +6,16 @@ is also published there, from the version's read-only DuckDB:
 1. write: its tables are copied into a new schema `staging_<version>` that no reader can use;
 2. audit: on the server, each table's row count and a fingerprint of every column (values present,
    sum of numbers, total length of text, total items of lists) must equal the DuckDB version's,
-   so nothing was lost or changed in the copy; then the readers' grants and row policies
-   (server/access.py) are put on the tables;
-3. publish: one transaction renames the current `published` schema to `published_<its version>`
-   and the staging schema to `published`. A query sees the old version or the new one, never a
-   mix; queries already running finish on the old tables, which stay until pruned. The last
-   VERSIONS_KEPT versions are kept for rollback, which swaps the same way.
+   so nothing was lost or changed in the copy; the schema is then kept as `published_<version>`;
+3. publish: one transaction replaces the rows of every table in `published` with the version's.
+   Readers never wait and never see a mix: a statement reads one snapshot of all the tables (and a
+   REPEATABLE READ transaction one for all its statements), which is the old version or the new.
+   The tables themselves stay, with their grants and row policies (server/access.py). The last
+   VERSIONS_KEPT versions are kept for rollback, which replaces the rows the same way.
+
+Renaming schemas instead was tried and is not atomic for readers: PostgreSQL resolves each table
+of a statement by name as it reaches it, so a statement over two tables read one from each version
+when the rename committed in between (seen in tests/postgres with 20 readers).
 
 Publishers are serialised by an advisory lock; the history of versions is `publishing.versions`.
 """
@@ -125,15 +129,18 @@ def publish(url: str, source: Path, manifest: Mapping[str, Any], tables: list[st
             for table in tables:
                 columns = _write(con, source_con, staging, table)
                 _audit(con, source_con, staging, table, columns)
-        access.protect(con, staging, tables)
-        con.commit()  # the staged version, unreadable until swapped; the swap's transaction stays short
-        previous = current_version(con)
-        _swap(con, current=previous, incoming=version, incoming_schema=staging)
         con.execute(
-            f"insert into {HISTORY_SCHEMA}.versions values (%s, %s, %s, true, %s)",
+            sql.SQL("alter schema {} rename to {}").format(
+                sql.Identifier(staging), sql.Identifier(version_schema(version))
+            )
+        )
+        previous = current_version(con)
+        con.execute(
+            f"insert into {HISTORY_SCHEMA}.versions values (%s, %s, %s, false, %s)",
             [version, manifest["published_at"], previous, json.dumps(manifest, default=str)],
         )
-        con.commit()
+        con.commit()  # the audited version, kept but not yet readable: the swap's transaction stays short
+        _swap(con, version, tables)
         _prune(con, keep=keep, protected={version, previous})
         con.commit()
 
@@ -141,14 +148,14 @@ def publish(url: str, source: Path, manifest: Mapping[str, Any], tables: list[st
 def rollback(url: str, to_version: str) -> None:
     """Make `to_version` (kept on the server) the published version again, in one transaction."""
     with _publisher(url) as con:
-        current = current_version(con)
-        if current == to_version:
+        if current_version(con) == to_version:
             return
-        exists = con.execute("select 1 from pg_namespace where nspname = %s", [version_schema(to_version)]).fetchone()
-        if not exists:
+        kept = con.execute(
+            "select tablename from pg_tables where schemaname = %s order by tablename", [version_schema(to_version)]
+        ).fetchall()
+        if not kept:
             raise ServerPublishError(f"Version {to_version} is no longer kept on the server; cannot roll back.")
-        _swap(con, current=current, incoming=to_version, incoming_schema=version_schema(to_version))
-        con.commit()
+        _swap(con, to_version, [row[0] for row in kept])
 
 
 def _write(con: psycopg.Connection, source: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
@@ -202,16 +209,37 @@ def _audit(
             )
 
 
-def _swap(con: psycopg.Connection, *, current: str | None, incoming: str, incoming_schema: str) -> None:
-    """In the caller's transaction: the incoming schema becomes `published`, the current one is put aside."""
-    readers = sql.SQL(", ").join(sql.Identifier(r) for r in (access.ANALYST_GROUP, access.COUNCIL_GROUP))
-    published = sql.Identifier(PUBLISHED_SCHEMA)
-    if current is not None:
-        con.execute(sql.SQL("revoke usage on schema {} from {}").format(published, readers))
-        con.execute(sql.SQL("alter schema {} rename to {}").format(published, sql.Identifier(version_schema(current))))
-    con.execute(sql.SQL("alter schema {} rename to {}").format(sql.Identifier(incoming_schema), published))
-    con.execute(sql.SQL("grant usage on schema {} to {}").format(published, readers))
-    con.execute(f"update {HISTORY_SCHEMA}.versions set is_current = (version = %s)", [incoming])
+def _swap(con: psycopg.Connection, version: str, tables: list[str]) -> None:
+    """One transaction: every table in `published` holds the kept version's rows, and it is current."""
+    source = version_schema(version)
+    con.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(PUBLISHED_SCHEMA)))
+    con.execute(
+        sql.SQL("grant usage on schema {} to {}, {}").format(
+            sql.Identifier(PUBLISHED_SCHEMA), sql.Identifier(access.ANALYST_GROUP), sql.Identifier(access.COUNCIL_GROUP)
+        )
+    )
+    for table in tables:
+        live, kept = sql.Identifier(PUBLISHED_SCHEMA, table), sql.Identifier(source, table)
+        if _columns(con, PUBLISHED_SCHEMA, table) != _columns(con, source, table):
+            # A new table, or a mart whose columns changed: made afresh, which locks out its readers
+            # until this transaction ends (the only case in which a publish makes readers wait).
+            con.execute(sql.SQL("drop table if exists {}").format(live))
+            con.execute(sql.SQL("create table {} (like {})").format(live, kept))
+            access.protect(con, PUBLISHED_SCHEMA, [table])
+        else:
+            con.execute(sql.SQL("delete from {}").format(live))
+        con.execute(sql.SQL("insert into {} select * from {}").format(live, kept))
+    con.execute(f"update {HISTORY_SCHEMA}.versions set is_current = (version = %s)", [version])
+    con.commit()
+
+
+def _columns(con: psycopg.Connection, schema: str, table: str) -> list[tuple[str, str]]:
+    return con.execute(
+        "select a.attname, format_type(a.atttypid, a.atttypmod) from pg_attribute as a "
+        "join pg_class as c on c.oid = a.attrelid join pg_namespace as n on n.oid = c.relnamespace "
+        "where n.nspname = %s and c.relname = %s and a.attnum > 0 and not a.attisdropped order by a.attnum",
+        [schema, table],
+    ).fetchall()
 
 
 def _prune(con: psycopg.Connection, *, keep: int, protected: set[str | None]) -> None:
