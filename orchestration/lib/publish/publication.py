@@ -6,7 +6,7 @@ Parquet file per table and a manifest) and switches `published` to it by renamin
 is atomic: a reader sees either the old version or the new one, never half of each, and a reader
 holding the old DuckDB open keeps reading it. The previous version stays on disk for rollback.
 With WORKFORCE_WAREHOUSE_URL set, the same version is published on the server in between
-(postgres.py), and the link moves only when the server has swapped it in.
+(postgres.py), and the link moves only once the server publishes it.
 """
 
 from __future__ import annotations

@@ -106,11 +106,8 @@ def ensure_roles(con: psycopg.Connection) -> None:
 
 
 def protect(con: psycopg.Connection, schema: str, tables: list[str]) -> None:
-    """Grant the readers SELECT on a staged version's tables and put the row policies on them.
-
-    The schema itself is granted (USAGE) only when it becomes the published one, so nobody reads
-    a version before it is swapped in.
-    """
+    """Grant the readers SELECT on published tables and put the row policies on them (once, when a
+    table is made: publishing replaces rows, and the grants and policies stay)."""
     viewer_owns = sql.SQL(
         "{owner} in (select v.owner_old_la_code from {access}.provisional_viewers as v "
         "join {access}.council_logins as l on l.old_la_code = v.viewer_old_la_code where l.role_name = current_user)"
