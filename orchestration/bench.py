@@ -9,9 +9,11 @@ full rebuild (`workforce run`), one pack
 whole process tree (the run, its Great Expectations worker, its parse workers), sampled every 50 ms.
 The runs' step timings (written beside their logs) split each into start-up, ingest, dbt, checks,
 publish and exit. Prints the stages, then each target with its measured value and met / not met.
-A benchmark, not a test: nothing is asserted.
+The first scale is measured again on the shared deployment's target (WORKFORCE_WAREHOUSE_URL on a
+throwaway PostgreSQL 15: each version published there too, Dagster's storage there), its stages
+labelled `server:`. A benchmark, not a test: nothing is asserted.
 
-    python -m orchestration.bench [--scales 1,4,10] [--keep] [--la 301 --year 2024 ...]
+    python -m orchestration.bench [--scales 1,4,10] [--keep] [--no-server] [--la 301 --year 2024 ...]
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestration.lib import paths
+from orchestration.lib.server.throwaway import throwaway_server
 
 WORKFORCE = str(Path(sys.executable).with_name("workforce"))
 RESUBMITTED = ("301", 2024)
@@ -134,14 +137,16 @@ def _tree_rss_mb(root: int) -> float:
     return sum(rss.get(pid, 0) for pid in tree) / 1024
 
 
-def _environment(root: Path) -> dict[str, str]:
-    return {
+def _environment(root: Path, server_url: str | None) -> dict[str, str]:
+    environment = {
         **os.environ,
         "WORKFORCE_DATA_DIR": str(root / "data"),
         "WORKFORCE_RAW_DIR": str(root / "raw"),
         "DAGSTER_HOME": str(root / "data" / "dagster_home"),
         "WORKFORCE_PSEUDONYM_KEY": "b" * 64,
     }
+    environment.pop("WORKFORCE_WAREHOUSE_URL", None)
+    return environment | ({"WORKFORCE_WAREHOUSE_URL": server_url} if server_url else {})
 
 
 # The floor: one lxml iterparse pass over every element of every file (what any reader of the
@@ -227,8 +232,11 @@ class ScaleResult:
         return self.rebuild.stage_seconds(lambda step: step == "raw__csww_returns")[0]
 
 
-def measure_scale(scale: float, root: Path, *, las: list[str], years: list[int]) -> ScaleResult:
-    env = _environment(root)
+def measure_scale(
+    scale: float, root: Path, *, las: list[str], years: list[int], server_url: str | None = None
+) -> ScaleResult:
+    """Every stage at one scale; with `server_url`, on the shared deployment's target."""
+    env = _environment(root, server_url)
     for folder in ("dfe", "ofsted"):
         shutil.copytree(paths.PROJECT_ROOT / "raw" / folder, root / "raw" / folder)
     results = []
@@ -274,6 +282,9 @@ def measure_scale(scale: float, root: Path, *, las: list[str], years: list[int])
             _published(republish_command),
         )
     )  # fmt: skip
+    if server_url:
+        for measurement in results:
+            measurement.stage = f"server: {measurement.stage}"
     return ScaleResult(scale, records, floor, rebuild, republish, results)
 
 
@@ -392,20 +403,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
     parser.add_argument("--la", action="append", default=[], help="only this LA code (for a quick check)")
     parser.add_argument("--year", action="append", type=int, default=[], help="only this collection year")
+    parser.add_argument("--no-server", action="store_true", help="skip the PostgreSQL target")
     args = parser.parse_args(argv)
     base = Path(tempfile.mkdtemp(prefix="workforce_bench_"))
+    scales = [float(s) for s in args.scales.split(",")]
     results: list[ScaleResult] = []
+    on_server: list[Measurement] = []
     try:
-        for scale in (float(s) for s in args.scales.split(",")):
+        for scale in scales:
             print(f"measuring {scale:g}x England ...", flush=True)
             result = measure_scale(scale, base / f"scale_{scale:g}", las=args.la, years=args.year)
             results.append(result)
             print(_table(result.measurements), flush=True)
+        if not args.no_server:
+            print(f"measuring {scales[0]:g}x England on a throwaway PostgreSQL 15 ...", flush=True)
+            with throwaway_server() as server:
+                root = base / f"server_{scales[0]:g}"
+                on_server = measure_scale(
+                    scales[0], root, las=args.la, years=args.year, server_url=server.url
+                ).measurements
+            print(_table(on_server), flush=True)
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
     print()
-    print(_table([m for r in results for m in r.measurements]))
+    print(_table([m for r in results for m in r.measurements] + on_server))
     print()
     print(_targets_table(targets(results)))
     return 0

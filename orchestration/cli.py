@@ -285,6 +285,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_portal_commands(commands)
 
+    from portal.server_access import add_commands as add_server_commands
+
+    add_server_commands(commands)
+
     quarantine = commands.add_parser(
         "quarantine",
         help="list or purge quarantined files and return reports (they hold personal data)",

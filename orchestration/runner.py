@@ -7,9 +7,11 @@ data/reports/runs/ (for every run, `make dev` runs included: see defs/automation
 alert goes out when a run needs someone's attention, and the exit status says how it went
 (EXIT_* below).
 
-These runs use an in-memory Dagster instance. Everything that matters between runs lives in the
-warehouse (load history, file hashes) and in the publication manifests. Runs started from the UI,
-the sensor or the schedule (`make dev`) are recorded in data/dagster_home.
+On the embedded default these runs use an in-memory Dagster instance. Everything that matters
+between runs lives in the warehouse (load history, file hashes) and in the publication manifests.
+Runs started from the UI, the sensor or the schedule (`make dev`) are recorded in data/dagster_home.
+With WORKFORCE_WAREHOUSE_URL set (the shared deployment), Dagster's run, event and schedule
+storage is on that server and these runs are recorded there too, in one history with the others.
 """
 
 from __future__ import annotations
@@ -47,6 +49,17 @@ python_logs:
     - workforce
   python_log_level: INFO
 """
+# The shared deployment: runs, events and schedules on the server (dagster-postgres), which reads
+# the URL from the environment when the instance starts, so no secret is written to this file.
+# dagster-postgres speaks through psycopg2 (its NOTIFY is not valid under psycopg 3, which
+# SQLAlchemy picks for a plain postgresql:// URL), so the URL it reads names that driver.
+DAGSTER_STORAGE_URL = "WORKFORCE_DAGSTER_STORAGE_URL"
+SERVER_STORAGE_YAML = f"""\
+storage:
+  postgres:
+    postgres_url:
+      env: {DAGSTER_STORAGE_URL}
+"""
 
 
 def prepare_environment() -> Path:
@@ -58,8 +71,12 @@ def prepare_environment() -> Path:
     home = paths.dagster_home()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML, encoding="utf-8")
+    server = paths.warehouse_server_url()
+    wanted = DAGSTER_YAML + (SERVER_STORAGE_YAML if server else "")
+    if server:
+        os.environ[DAGSTER_STORAGE_URL] = "postgresql+psycopg2://" + server.split("://", 1)[1]
+    if not config.exists() or config.read_text(encoding="utf-8") != wanted:
+        config.write_text(wanted, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home)
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -245,8 +262,11 @@ def run_job(job_name: str = "full_rebuild", *, la_year: str | None = None) -> Ru
     from orchestration.defs.ingest.assets import returns_scope
 
     _freeze_imported_objects()
-    # Local storage under DAGSTER_HOME: without a folder, Dagster makes one in the system temp folder.
-    instance = dg.DagsterInstance.ephemeral(tempdir=str(paths.dagster_home()))
+    if paths.warehouse_server_url():
+        instance = dg.DagsterInstance.get()  # DAGSTER_HOME's dagster.yaml: storage on the server
+    else:
+        # Local storage under DAGSTER_HOME: without a folder, Dagster makes one in the system temp folder.
+        instance = dg.DagsterInstance.ephemeral(tempdir=str(paths.dagster_home()))
     job = defs.resolve_job_def(job_name)
     log_file = paths.logs_dir() / f"{job_name}_{time.strftime('%Y%m%dT%H%M%S')}.log"
     private_dir(log_file.parent)

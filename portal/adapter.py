@@ -30,6 +30,7 @@ from orchestration.lib.publish.packs import suppression
 from orchestration.lib.publish.packs.content import dfe_symbols
 from orchestration.lib.publish.packs.formats import PACK_FORMATS as PACK_FORMATS_BY_NAME
 from orchestration.lib.publish.packs.model import SYMBOLS, Measure, load_measures
+from orchestration.lib.server import access as server_access
 from orchestration.lib.sources.csww.issues import ERROR
 from orchestration.lib.sources.csww.report import render_text
 from orchestration.lib.sources.csww.validate import validate_file
@@ -39,6 +40,17 @@ PACK_FORMATS: tuple[str, ...] = tuple(PACK_FORMATS_BY_NAME)
 PUBLISHED_TABLES: tuple[str, ...] = tuple(publication.PUBLISHED_TABLES)
 DFE_SYMBOLS: dict[str, str] = SYMBOLS
 PublishError = publication.PublishError
+# The shared deployment's server: the agreement's sharing for its row policies, council logins.
+server_url = paths.warehouse_server_url
+write_server_sharing = server_access.write_sharing
+
+
+def add_server_council_login(url: str, role: str, old_la_code: str, password: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url) as con:
+        server_access.add_council_login(con, role, old_la_code, password)
+
 
 # What DfE's suppression notes say and the packs' small-number rule, applied the same way on pages.
 dfe_symbols = dfe_symbols
@@ -331,9 +343,11 @@ class RunInfo:
 
 
 def dagster_runs(limit: int = 30) -> list[RunInfo]:
-    """Runs recorded in the Dagster instance (UI, sensor, schedule under `make dev`)."""
+    """Runs recorded in the Dagster instance (UI, sensor, schedule under `make dev`; and
+    `workforce run` when its storage is on the server)."""
     home = paths.dagster_home()
-    if not (home / "dagster.yaml").exists() or not any(home.glob("**/*.db")):
+    has_storage = any(home.glob("**/*.db")) or paths.warehouse_server_url()
+    if not (home / "dagster.yaml").exists() or not has_storage:
         return []
     import dagster as dg
 

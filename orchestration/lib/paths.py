@@ -47,6 +47,23 @@ def warehouse_path() -> Path:
     return data_dir() / "warehouse" / "workforce.duckdb"
 
 
+def warehouse_server_url() -> str | None:
+    """WORKFORCE_WAREHOUSE_URL: a PostgreSQL server (`postgresql://...`) for the shared deployment.
+
+    Unset or empty (the embedded default): None, and everything stays in the DuckDB files under
+    data/. Keep a password out of the URL: libpq reads PGPASSWORD or ~/.pgpass (PGPASSFILE).
+    """
+    url = os.environ.get("WORKFORCE_WAREHOUSE_URL", "").strip()
+    if not url:
+        return None
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise ValueError(
+            f"WORKFORCE_WAREHOUSE_URL={url.split('@')[-1]!r} is not a PostgreSQL URL. Set it to "
+            "postgresql://USER@HOST:PORT/DATABASE for a server, or unset it for the embedded DuckDB warehouse."
+        )
+    return url
+
+
 def published_dir() -> Path:
     """What users read: the published DuckDB, its Parquet files and the manifest."""
     return data_dir() / "published"

@@ -29,7 +29,7 @@ REPUBLISH_STAGES = (
 
 def test_bench_reports_every_target_and_where_the_republish_spends_its_time(tmp_path: Path) -> None:
     bench = subprocess.run(
-        [sys.executable, "-m", "orchestration.bench", "--scales", "1", "--la", "301", "--year", "2024"],
+        [sys.executable, "-m", "orchestration.bench", "--scales", "1", "--la", "301", "--year", "2024", "--no-server"],
         env={**os.environ, "TMPDIR": str(tmp_path)},
         cwd=paths.PROJECT_ROOT,
         capture_output=True,

@@ -5,6 +5,8 @@ copies the audited marts into a new, never-modified version folder (a read-only 
 Parquet file per table and a manifest) and switches `published` to it by renaming a symlink, which
 is atomic: a reader sees either the old version or the new one, never half of each, and a reader
 holding the old DuckDB open keeps reading it. The previous version stays on disk for rollback.
+With WORKFORCE_WAREHOUSE_URL set, the same version is published on the server in between
+(postgres.py), and the link moves only once the server publishes it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestration.lib import paths, warehouse
+from orchestration.lib.publish import postgres
 
 PUBLISHED_TABLES: dict[str, tuple[str, ...]] = {
     # table: the columns that order its rows, so a republish of the same data is identical.
@@ -87,6 +90,13 @@ def publish(*, run_id: str, checks: list[dict[str, Any]], inputs: dict[str, Any]
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    server = paths.warehouse_server_url()
+    if server:
+        try:
+            postgres.publish(server, final / PUBLISHED_DB_NAME, manifest, list(PUBLISHED_TABLES), keep=VERSIONS_KEPT)
+        except BaseException:
+            shutil.rmtree(final, ignore_errors=True)
+            raise
     _point_published_at(version)
     _prune(keep={version, previous})
     return Publication(version=version, folder=final, manifest=manifest)
@@ -100,6 +110,12 @@ def rollback() -> Publication:
     previous = manifest.get("previous_version")
     if not previous or not (versions_dir() / previous).exists():
         raise PublishError(f"Version {manifest['version']} has no earlier version on disk to roll back to.")
+    server = paths.warehouse_server_url()
+    if server:
+        try:
+            postgres.rollback(server, previous)
+        except postgres.ServerPublishError as exc:
+            raise PublishError(str(exc)) from exc
     _point_published_at(previous)
     return Publication(previous, versions_dir() / previous, read_manifest(previous) or {})
 
