@@ -33,6 +33,7 @@ from orchestration.lib import paths
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
+# Debian's chromium (Playwright cannot download browsers here), and how every headless use here starts it.
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless=new",

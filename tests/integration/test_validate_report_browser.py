@@ -17,17 +17,8 @@ import pytest
 from orchestration.lib import paths
 from orchestration.lib.sources.csww.report import render
 from orchestration.lib.sources.csww.validate import validate_file
+from orchestration.pack_screens import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SAMPLE = paths.PROJECT_ROOT / "tests" / "fixtures" / "returns" / "social_work_workforce_2022_sample.xml"
 SCREENSHOT = paths.PROJECT_ROOT / "docs" / "validate_report.png"
 A4_LANDSCAPE_POINTS = (842, 595)

@@ -21,18 +21,9 @@ import duckdb
 import pytest
 import uvicorn
 
+from orchestration.pack_screens import CHROMIUM, CHROMIUM_ARGS
 from tests.portal.conftest import PASSWORD, a_return, make_portal
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 A = "301"
 REPUBLISH_TIMEOUT_S = 420
 
