@@ -343,6 +343,9 @@ def report_for_run(instance: Any, run_id: str, seconds: float) -> RunReport:
                 # A step that stopped on purpose (dbt's failed tests or models) says why itself.
                 message = error.message.split(": ", 1)[-1].strip().splitlines()[0]
             else:
+                # Dagster wraps what went wrong in "Error occurred while executing op …": name the cause.
+                while error and error.cause:
+                    error = error.cause
                 message = error.message.strip().splitlines()[0] if error and error.message else "unknown error"
             report.failures.append(f"step {event.step_key} failed: {message}")
     return report

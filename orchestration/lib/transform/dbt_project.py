@@ -18,6 +18,7 @@ manifest to run with; `prepare()` works the same for the CLI, the tests and `dag
 
 from __future__ import annotations
 
+import contextlib
 import copyreg
 import dataclasses
 import fcntl
@@ -191,7 +192,10 @@ def invoke(
     finally:
         # dbt-duckdb keeps the warehouse open for the life of the process; this process opens it
         # again (checks, publish) with its own settings, which DuckDB refuses while dbt holds it.
-        # A cursor dbt leaves in a reference cycle keeps the database open until the garbage
-        # collector finds it, which may be after the next step opens the warehouse: collect now.
+        # Dropping dbt's environment is not enough: a cursor still held by one of dbt's worker
+        # threads, or left in a reference cycle, kept the database open into the next step (a CI
+        # run failed so). Closing the environment's connection closes every cursor made from it.
+        with contextlib.suppress(Exception):  # env() raises when dbt never opened the warehouse
+            DuckDBConnectionManager.env().close()
         DuckDBConnectionManager.close_all_connections()
         gc.collect()
