@@ -259,14 +259,19 @@ def test_continuity_without_a_previous_return_says_so(workspace: Path, generated
     assert "Continuity: no 2021 return for LA 301 is loaded" in report
 
 
-def test_a_warehouse_from_before_queries_has_its_counts_renamed(workspace: Path) -> None:
+def test_a_warehouse_from_an_earlier_version_has_its_columns_renamed(workspace: Path) -> None:
+    """Counts of queries were once `warning_count`, and the council code `la_code`: rows keep their values."""
     with warehouse.connect() as con:
         con.execute("create schema raw_csww")
-        con.execute("create table raw_csww.returns (old_la_code varchar, warning_count integer)")
+        con.execute("create table raw_csww.returns (la_code varchar, warning_count integer)")
         con.execute("insert into raw_csww.returns values ('301', 3)")
-        con.execute("create table raw_csww.load_history (old_la_code varchar, warning_count integer)")
+        con.execute("create table raw_csww.workers (la_code varchar, collection_year integer)")
+        con.execute("insert into raw_csww.workers values ('301', 2022)")
+        con.execute("create table raw_csww.load_history (la_code varchar, warning_count integer)")
         ensure_tables(con)
-        assert con.execute("select query_count from raw_csww.returns").fetchall() == [(3,)]
-        columns = con.execute("select column_name from information_schema.columns where table_name = 'load_history'")
-        names = [c for (c,) in columns.fetchall()]
-        assert "query_count" in names and "warning_count" not in names
+        assert con.execute("select old_la_code, query_count from raw_csww.returns").fetchall() == [("301", 3)]
+        assert con.execute("select old_la_code from raw_csww.workers").fetchall() == [("301",)]
+        for table in ("returns", "workers", "load_history"):
+            names = set(warehouse.table_columns(con, f"raw_csww.{table}"))
+            assert "la_code" not in names and "warning_count" not in names and "old_la_code" in names, table
+        assert "query_count" in warehouse.table_columns(con, "raw_csww.load_history")

@@ -111,6 +111,8 @@ def ensure_history(con: duckdb.DuckDBPyConnection, schema: str) -> None:
     rename_column(con, table, "workers", "row_count")
     # ... and, before the return's findings took DfE's names, counted queries as warnings.
     rename_column(con, table, "warning_count", "query_count")
+    # ... and, before the council code had one name everywhere, called it la_code.
+    rename_column(con, table, "la_code", "old_la_code")
     evolve_table(con, table, arrow_columns(con, HISTORY_SCHEMA))
 
 

@@ -107,6 +107,9 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     outcomes.ensure_history(con, SCHEMA)
     # Returns loaded before the return's findings took DfE's names counted queries as warnings.
     rename_column(con, f"{SCHEMA}.returns", "warning_count", "query_count")
+    # ... and, before the council code had one name everywhere, called it la_code.
+    for table in ("returns", "workers", "la_level"):
+        rename_column(con, f"{SCHEMA}.{table}", "la_code", "old_la_code")
     evolve_table(con, f"{SCHEMA}.returns", arrow_columns(con, RETURNS_SCHEMA))
     evolve_table(con, f"{SCHEMA}.workers", arrow_columns(con, worker_schema()))
     evolve_table(con, f"{SCHEMA}.la_level", arrow_columns(con, la_level_schema()))
