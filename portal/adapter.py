@@ -221,14 +221,14 @@ class PublishedReader:
     @contextlib.contextmanager
     def cursor(self) -> Iterator[tuple[str, duckdb.DuckDBPyConnection]]:
         """(version, cursor) on the current published version; raises PackError when none exists."""
-        folder = paths.published_dir().resolve()
-        database = folder / publication.PUBLISHED_DB_NAME
-        if not database.exists():
-            raise PackError("Nothing is published yet: the warehouse has not run.", 1)
-        version = folder.name
+        folder = publication.current_folder()
+        database = folder / publication.PUBLISHED_DB_NAME if folder else None
+        version = folder.name if folder else ""
         with self._lock:
             connection = self._connections.get(version)
             if connection is None:
+                if database is None or not database.exists():
+                    raise PackError("Nothing is published yet: the warehouse has not run.", 1)
                 connection = duckdb.connect(str(database), read_only=True)
                 self._connections[version] = connection
                 for stale in list(self._connections)[: -self.KEEP]:
@@ -250,7 +250,9 @@ def published_table_file(table: str, fmt: str, cache_dir: Path) -> tuple[str, Pa
     """(version, file) of a whole published table as Parquet (as published) or CSV (made once per version)."""
     if table not in PUBLISHED_TABLES:
         raise KeyError(table)
-    folder = paths.published_dir().resolve()
+    folder = publication.current_folder()
+    if folder is None:
+        raise PackError("Nothing is published yet: the warehouse has not run.", 1)
     version = folder.name
     parquet = folder / f"{table}.parquet"
     if fmt == "parquet":

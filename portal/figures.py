@@ -106,6 +106,8 @@ class Facts:
     region_units: dict[tuple[int, str, str], int]
     """(year, region code, measure) -> how many councils have a value: how many a regional figure pools."""
     england_units: dict[tuple[int, str], int]
+    years: dict[str, list[int]]
+    """Reporting unit -> the years it has a published figure for, newest first."""
 
 
 def facts(cur: duckdb.DuckDBPyConnection) -> Facts:
@@ -115,7 +117,7 @@ def facts(cur: duckdb.DuckDBPyConnection) -> Facts:
     ).fetchall():
         region_units[(year, region, measure)] = units
         england_units[(year, measure)] = england_units.get((year, measure), 0) + units
-    return Facts(councils(cur), dfe_years(cur), region_units, england_units)
+    return Facts(councils(cur), dfe_years(cur), region_units, england_units, years_with_figures(cur))
 
 
 class Viewer:
@@ -189,13 +191,12 @@ def dfe_years(cur: duckdb.DuckDBPyConnection) -> set[int]:
     return {int(r[0]) for r in rows}
 
 
-def years(cur: duckdb.DuckDBPyConnection, code: str) -> list[int]:
+def years_with_figures(cur: duckdb.DuckDBPyConnection) -> dict[str, list[int]]:
     rows = cur.execute(
-        "select distinct time_period from fct_workforce_benchmarks where old_la_code = ? and la_value is not null "
-        "order by 1 desc",
-        [code],
+        "select old_la_code, list(distinct time_period order by time_period desc) from fct_workforce_benchmarks "
+        "where la_value is not null group by 1"
     ).fetchall()
-    return [int(r[0]) for r in rows]
+    return {code: [int(y) for y in found] for code, found in rows}
 
 
 def _benchmark_rows(cur: duckdb.DuckDBPyConnection, where: str, args: list[Any]) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ the CLI can point the whole pipeline somewhere else by setting them first.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -17,14 +18,25 @@ REFERENCE_SEEDS_DIR = DBT_PROJECT_DIR / "seeds" / "reference"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations" / "suites"
 
 
+def _absolute(setting: str) -> Path:
+    # Resolved once per setting (and working folder, for a relative one): the portal asks on every
+    # request, and resolve() walks every component of the path.
+    return _resolved(setting, "" if os.path.isabs(setting) else os.getcwd())
+
+
+@lru_cache(maxsize=16)
+def _resolved(setting: str, working_dir: str) -> Path:
+    return Path(working_dir, setting).resolve()
+
+
 def data_dir() -> Path:
     """Root of all pipeline state (warehouse, Dagster home, reports, published files)."""
-    return Path(os.environ.get("WORKFORCE_DATA_DIR", PROJECT_ROOT / "data")).resolve()
+    return _absolute(os.environ.get("WORKFORCE_DATA_DIR", str(PROJECT_ROOT / "data")))
 
 
 def raw_dir() -> Path:
     """The landing zone: council returns and published DfE / Ofsted files."""
-    return Path(os.environ.get("WORKFORCE_RAW_DIR", PROJECT_ROOT / "raw")).resolve()
+    return _absolute(os.environ.get("WORKFORCE_RAW_DIR", str(PROJECT_ROOT / "raw")))
 
 
 def returns_dir() -> Path:

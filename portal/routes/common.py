@@ -56,7 +56,7 @@ def council_view(portal: Portal, principal: auth.Principal, code: str, year: int
         if code not in councils:
             raise HTTPException(404, "Not found.")
         unit = figures.reporting_unit(councils, code)
-        available = figures.years(cur, unit)
+        available = published.years.get(unit, [])
     if not available:
         raise HTTPException(404, f"No figures are published for {councils[code].name} yet.")
     chosen = year if year in available else available[0]

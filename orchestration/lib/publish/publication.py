@@ -53,8 +53,16 @@ def versions_dir() -> Path:
 
 
 def current_version() -> str | None:
-    link = paths.published_dir()
-    return link.resolve().name if link.is_symlink() else None
+    # One readlink, not a resolve() of every component: the portal asks on every request.
+    try:
+        return Path(os.readlink(paths.published_dir())).name
+    except OSError:  # no link yet (or not a link)
+        return None
+
+
+def current_folder() -> Path | None:
+    version = current_version()
+    return versions_dir() / version if version else None
 
 
 def read_manifest(version: str | None = None) -> dict[str, Any] | None:
