@@ -213,6 +213,13 @@ class RunReport:
                 lines.append(f"  {check['outcome']}: {check['asset']} / {check['check']}")
         if self.published_version:
             lines.append(f"Published: version {self.published_version} at {paths.published_dir()}.")
+            sharing = self.loads.get("server_sharing", {})
+            if "council_pairs" in sharing:
+                lines.append(
+                    f"Server sharing written: {sharing['council_pairs']} council pairs may see provisional "
+                    f"figures; DfE has published {sharing['dfe_published_years']} years."
+                )
+            lines.extend(f"  then {reason}" for reason in self.failures)
         else:
             lines.append("Not published: the previously published files are unchanged.")
             lines.extend(f"  because {reason}" for reason in self.failures or ["the run did not reach publishing"])

@@ -3,9 +3,10 @@
 The server's row policies (orchestration/lib/server/access.py) decide from two tables, written
 here in one transaction from the agreement and the published version, with the very rule the
 pages apply (`figures.Viewer.may_see_provisional`), so the database and the portal cannot
-disagree. Run `workforce server access` after each publish and after the agreement changes (a
-council joining, leaving or changing what it shares); until then the server keeps the previous
-answer, and a year it does not yet know DfE has published stays restricted.
+disagree. Every run that publishes writes them (the `server_sharing` asset); run `workforce server
+access` after a rollback and after the agreement changes (a council joining, leaving or changing
+what it shares). Until then the server keeps the previous answer, and a year it does not yet know
+DfE has published stays restricted.
 """
 
 from __future__ import annotations

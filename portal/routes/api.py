@@ -11,8 +11,7 @@ from fastapi.security import HTTPBearer
 from portal import adapter, auth
 from portal.app import API_PREFIX
 from portal.routes import common
-from portal.store import ACCEPTED, REPUBLISH_QUEUED, ROLE_ANALYST
-from portal.submissions import receive
+from portal.store import ACCEPTED, ROLE_ANALYST
 
 # Declares the bearer scheme in the OpenAPI document; `api_principal` does the checking.
 bearer = HTTPBearer(auto_error=False, description="An API token from `workforce tokens create --email …`.")
@@ -131,30 +130,11 @@ def submit_return(
     file: Annotated[UploadFile, File(description="The CSWW return, XML in UTF-8 or UTF-16")],
     year: Annotated[int | None, Form(description="Optional: the collection year you mean to send")] = None,
 ) -> JSONResponse:
-    portal = common.get_portal(request)
     common.valid_code(code)
     auth.council_access(principal, code, auth.RESTRICTED)
     if principal.role != "council":
         raise HTTPException(403, "Only a council's own account can submit its return.")
-    received = receive(
-        portal.settings,
-        stream=file.file,
-        given_name=file.filename,
-        old_la_code=code,
-        year=year,
-        user_id=principal.user.id,
-    )
-    portal.store.add_submission(received)
-    auth.audit(
-        portal.store,
-        request,
-        principal,
-        "upload",
-        old_la_code=code,
-        detail=f"api {received.id} {received.outcome} {received.sha256[:12]}",
-    )
-    if portal.republisher and received.republish_state == REPUBLISH_QUEUED:
-        portal.republisher.request(code, received.collection_year)
+    received = common.take_submission(request, principal, code, file, year=year, channel="api")
     status = common.with_status([received])[0][1]
     body = common.submission_json(received, status, with_report=True)
     return JSONResponse(body, status_code=201 if received.outcome == ACCEPTED else 422)

@@ -6,13 +6,13 @@ import csv
 import io
 from typing import Any
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 
 from portal import adapter, auth, figures
 from portal.app import Portal
-from portal.store import ACCEPTED, Submission
-from portal.submissions import status_of
+from portal.store import ACCEPTED, REPUBLISH_QUEUED, Submission
+from portal.submissions import receive, status_of
 
 MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -186,6 +186,27 @@ def table_response(portal: Portal, table: str, fmt: str) -> FileResponse:
         raise HTTPException(404, "Not found.")
     version, path = adapter.published_table_file(table, fmt, portal.cache_dir / "tables")
     return FileResponse(path, media_type=MEDIA_TYPES[fmt], filename=f"{table}_{version}.{fmt}")
+
+
+def take_submission(
+    request: Request, principal: auth.Principal, code: str, upload: UploadFile, *, year: int | None, channel: str
+) -> Submission:
+    """Validate an upload at once, keep it and its report, audit it, and queue the republish it asks for."""
+    portal = get_portal(request)
+    received = receive(
+        portal.settings,
+        stream=upload.file,
+        given_name=upload.filename,
+        old_la_code=code,
+        year=year,
+        user_id=principal.user.id,
+    )
+    portal.store.add_submission(received)
+    detail = f"{received.id} {received.outcome} {received.sha256[:12]}"
+    auth.audit(portal.store, request, principal, "upload", old_la_code=code, detail=f"{channel} {detail}".strip())
+    if portal.republisher and received.republish_state == REPUBLISH_QUEUED:
+        portal.republisher.request(code, received.collection_year)
+    return received
 
 
 def with_status(submissions: list[Submission]) -> list[tuple[Submission, tuple[str, str, str]]]:

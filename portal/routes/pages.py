@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from portal import adapter, auth, figures, security
 from portal.routes import common
 from portal.store import ROLE_ANALYST, ROLE_COUNCIL, ROLE_ENGINEER
-from portal.submissions import WORKING, receive
+from portal.submissions import WORKING
 
 router = APIRouter(include_in_schema=False)
 Principal = Annotated[auth.Principal, Depends(common.page_principal)]
@@ -356,25 +356,7 @@ def submit(
             max_mb=portal.settings.max_upload_bytes / (1024 * 1024),
             errors={"return_file": "Select your CSWW return (the .xml file your system exported)"},
         )
-    submission = receive(
-        portal.settings,
-        stream=return_file.file,
-        given_name=return_file.filename,
-        old_la_code=code,
-        year=None,
-        user_id=principal.user.id,
-    )
-    portal.store.add_submission(submission)
-    auth.audit(
-        portal.store,
-        request,
-        principal,
-        "upload",
-        old_la_code=code,
-        detail=f"{submission.id} {submission.outcome} {submission.sha256[:12]}",
-    )
-    if portal.republisher and submission.republish_state == "queued":
-        portal.republisher.request(code, submission.collection_year)
+    submission = common.take_submission(request, principal, code, return_file, year=None, channel="")
     return RedirectResponse(f"/councils/{code}/submissions/{submission.id}", status_code=303)
 
 

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import pytest
+from filelock import FileLock
 
 from orchestration import runner
 from orchestration.lib import paths
@@ -15,6 +21,65 @@ from orchestration.lib.publish import publication
 def run_pipeline(job: str = "full_rebuild", la_year: str | None = None) -> runner.RunReport:
     runner.prepare_environment()
     return runner.run_job(job, la_year=la_year)
+
+
+def scenario_environment(root: Path, agreement: Path) -> dict[str, str]:
+    """The settings that point the whole project at a scenario's data folder and landing zone."""
+    from tests.conftest import TEST_PSEUDONYM_KEY
+
+    return {
+        "WORKFORCE_DATA_DIR": str(root / "data"),
+        "WORKFORCE_RAW_DIR": str(root / "raw"),
+        "DAGSTER_HOME": str(root / "data" / "dagster_home"),
+        "WORKFORCE_PSEUDONYM_KEY": TEST_PSEUDONYM_KEY,
+        "WORKFORCE_PORTAL_AGREEMENT": str(agreement),
+    }
+
+
+def publish_scenario(
+    root: Path, agreement: Path, *, councils: list[str], years: list[int], edit_landing_zone: Callable[[], None]
+) -> None:
+    """Generated returns for these councils and years, DfE's and Ofsted's files, run and published
+    on the embedded default (never a server a developer's WORKFORCE_WAREHOUSE_URL names)."""
+    from synthetic import generate_returns
+
+    for folder in ("dfe", "ofsted"):
+        shutil.copytree(paths.PROJECT_ROOT / "raw" / folder, root / "raw" / folder)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in scenario_environment(root, agreement).items():
+            patch.setenv(name, value)
+        patch.delenv("WORKFORCE_WAREHOUSE_URL", raising=False)
+        generate_returns(out_dir=root / "raw" / "returns", seed=7, years=years, la_codes=councils)
+        edit_landing_zone()
+        report = run_pipeline()
+        assert report.succeeded, report.describe()
+
+
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """A folder `build` fills once per test session; parallel workers wait for it and share it."""
+    base = tmp_path_factory.getbasetemp()
+    # Each xdist worker has a folder inside the session's: build beside them, once.
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
+    with FileLock(str(shared) + ".lock"):
+        if not (shared / "ready").exists():
+            shutil.rmtree(shared, ignore_errors=True)
+            build(shared)
+            (shared / "ready").touch()
+    return shared
+
+
+@contextmanager
+def private_copy(
+    shared: Path, tmp_path_factory: pytest.TempPathFactory, agreement: Path, prefix: str
+) -> Iterator[Path]:
+    """A copy of a built scenario that one test module may change, with the environment pointing at it."""
+    root = tmp_path_factory.mktemp(prefix)
+    shutil.copytree(shared / "data", root / "data", symlinks=True)
+    shutil.copytree(shared / "raw", root / "raw", symlinks=True)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in scenario_environment(root, agreement).items():
+            patch.setenv(name, value)
+        yield root
 
 
 def published_files() -> dict[str, str]:

@@ -35,12 +35,12 @@ def add_to_specification(monkeypatch: pytest.MonkeyPatch) -> None:
     """
     monkeypatch.setattr(spec, "WORKER_ELEMENTS", (*spec.WORKER_ELEMENTS, NEW_WORKER_ELEMENT))
     monkeypatch.setattr(spec, "LA_LEVEL_ELEMENTS", (*spec.LA_LEVEL_ELEMENTS, NEW_LA_ELEMENT))
-    worker_columns = {**parser.WORKER_COLUMNS, NEW_WORKER_ELEMENT.name: "supervision_hours"}
+    worker_columns = {**parser.WORKER_COLUMNS, NEW_WORKER_ELEMENT.name: NEW_WORKER_ELEMENT.column}
     worker_schema = pa.schema(
         [("record_number", pa.int32()), ("source_line", pa.int32())]
         + [(worker_columns[e.name], parser._arrow_type(e)) for e in spec.WORKER_ELEMENTS]
     )
-    la_keys = {**parser.LA_LEVEL_KEYS, NEW_LA_ELEMENT.name: "no_agency_managers"}
+    la_keys = {**parser.LA_LEVEL_KEYS, NEW_LA_ELEMENT.name: NEW_LA_ELEMENT.column}
     monkeypatch.setattr(parser, "WORKER_COLUMNS", worker_columns)
     monkeypatch.setattr(parser, "WORKER_SCHEMA", worker_schema)
     monkeypatch.setattr(parser, "_WORKER_TAGS", tuple(worker_columns))

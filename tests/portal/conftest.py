@@ -13,19 +13,16 @@ never touch another's.
 from __future__ import annotations
 
 import csv
-import os
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from filelock import FileLock
 
 from orchestration.lib import paths
-from tests.conftest import TEST_PSEUDONYM_KEY
+from tests.integration.helpers import built_once, private_copy, publish_scenario
 
 HERE = Path(__file__).parent
 AGREEMENT = HERE / "agreement.toml"
@@ -45,63 +42,30 @@ ACCOUNTS = {
 }
 
 
-def _environment(root: Path) -> dict[str, str]:
-    return {
-        "WORKFORCE_DATA_DIR": str(root / "data"),
-        "WORKFORCE_RAW_DIR": str(root / "raw"),
-        "DAGSTER_HOME": str(root / "data" / "dagster_home"),
-        "WORKFORCE_PSEUDONYM_KEY": TEST_PSEUDONYM_KEY,
-        "WORKFORCE_PORTAL_AGREEMENT": str(AGREEMENT),
-    }
-
-
-def _cut_release(release: Path, last_year: int) -> None:
-    with release.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.reader(handle))
-    with release.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle).writerows([rows[0], *(r for r in rows[1:] if int(r[0]) <= last_year)])
+def _cut_release_at_last_year() -> None:
+    for release in paths.dfe_releases_dir().glob("*.csv"):
+        with release.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.reader(handle))
+        with release.open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle).writerows([rows[0], *(r for r in rows[1:] if int(r[0]) <= DFE_LAST_YEAR)])
 
 
 def _build(root: Path) -> None:
-    from synthetic import generate_returns
-    from tests.integration.helpers import run_pipeline
-
-    raw = root / "raw"
-    for folder in ("dfe", "ofsted"):
-        shutil.copytree(paths.PROJECT_ROOT / "raw" / folder, raw / folder)
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in _environment(root).items():
-            patch.setenv(name, value)
-        generate_returns(out_dir=raw / "returns", seed=7, years=YEARS, la_codes=RETURN_COUNCILS)
-        for release in paths.dfe_releases_dir().glob("*.csv"):
-            _cut_release(release, DFE_LAST_YEAR)
-        report = run_pipeline()
-        assert report.succeeded, report.describe()
+    publish_scenario(
+        root, AGREEMENT, councils=RETURN_COUNCILS, years=YEARS, edit_landing_zone=_cut_release_at_last_year
+    )
 
 
 @pytest.fixture(scope="session")
 def portal_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The published scenario, built once and shared by every worker of the test session."""
-    root = tmp_path_factory.getbasetemp()
-    # Parallel workers each have a folder inside the session's: build beside them, once.
-    shared = (root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root) / "portal_base"
-    with FileLock(str(shared) + ".lock"):
-        if not (shared / "ready").exists():
-            shutil.rmtree(shared, ignore_errors=True)
-            _build(shared)
-            (shared / "ready").touch()
-    return shared
+    return built_once(tmp_path_factory, "portal_base", _build)
 
 
 @pytest.fixture(scope="module")
 def portal_root(portal_base: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A private copy of the scenario for one test module, with the environment pointing at it."""
-    root = tmp_path_factory.mktemp("portal")
-    shutil.copytree(portal_base / "data", root / "data", symlinks=True)
-    shutil.copytree(portal_base / "raw", root / "raw", symlinks=True)
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in _environment(root).items():
-            patch.setenv(name, value)
+    with private_copy(portal_base, tmp_path_factory, AGREEMENT, "portal") as root:
         yield root
 
 

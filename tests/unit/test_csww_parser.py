@@ -195,8 +195,12 @@ def test_worker_schema_is_the_agreed_one():
     assert agreed == WORKER_SCHEMA
 
 
-def test_every_spec_element_has_a_column_and_key():
-    assert list(WORKER_COLUMNS) == [e.name for e in spec.WORKER_ELEMENTS]
+def test_every_spec_element_has_a_column_of_its_own():
+    columns = [e.column for e in (*spec.WORKER_ELEMENTS, *spec.LA_LEVEL_ELEMENTS)]
+    assert len(set(columns)) == len(columns)
+    assert WORKER_COLUMNS["SWENo"] == "swe_pseudonym", "the warehouse keeps a pseudonym, never the number"
+    assert WORKER_COLUMNS["CFKSSstatus"] == "cfkss_status"
+    assert WORKER_COLUMNS["FTE30"] == "fte30"
     assert LA_LEVEL_KEYS["NumberOfVacancies"] == "number_of_vacancies"
     assert LA_LEVEL_KEYS["NoAgencyFTE"] == "no_agency_fte"
     assert LA_LEVEL_KEYS["NoAgencyHeadcount"] == "no_agency_headcount"

@@ -10,7 +10,7 @@ from typing import Any
 import dagster as dg
 
 from orchestration.defs.validation import suite_check_result, validator_for_run
-from orchestration.lib import warehouse
+from orchestration.lib import paths, warehouse
 from orchestration.lib.publish import publication
 
 log = logging.getLogger("workforce")
@@ -79,6 +79,31 @@ def published_benchmarks(context: dg.AssetExecutionContext) -> dg.MaterializeRes
             **{f"rows_{table}": rows for table, rows in version.manifest["tables"].items()},
         }
     )
+
+
+@dg.asset(
+    key="server_sharing",
+    group_name=PUBLISH_GROUP,
+    deps=["published_benchmarks"],
+    kinds={"postgres"},
+    description="On the shared deployment (WORKFORCE_WAREHOUSE_URL): the data-sharing agreement and the "
+    "published version's DfE years written to the server, which its row policies read. On the embedded "
+    "default there is no server and nothing to write.",
+)
+def server_sharing() -> dg.MaterializeResult:
+    url = paths.warehouse_server_url()
+    if not url:
+        return dg.MaterializeResult(metadata={"server": "none (the embedded default)"})
+    # The agreement is the portal's; its rule for who sees whose provisional figures is applied
+    # here too, so the database and the pages cannot disagree. Until this step has run, the
+    # server's policies keep the previous answer, and a year they do not know DfE has published
+    # stays restricted (they fail closed).
+    from portal import agreement, server_access
+    from portal.settings import load_settings
+
+    pairs, years = server_access.sync(url, agreement.load(load_settings().agreement_path))
+    log.info("server sharing: %d council pairs may see provisional figures; DfE has published %d years", pairs, years)
+    return dg.MaterializeResult(metadata={"council_pairs": pairs, "dfe_published_years": years})
 
 
 def _run_check_results(context: dg.AssetExecutionContext) -> list[dict[str, Any]]:

@@ -46,36 +46,8 @@ from orchestration.lib.sources.csww.rules import ERROR, RuleId
 
 # -- the batch schema ----------------------------------------------------------------------------
 
-WORKER_COLUMNS: dict[str, str] = {
-    "AgencyWorker": "agency_worker",
-    "SWENo": "swe_pseudonym",
-    "FTE": "fte",
-    "PersonBirthDate": "birth_month",
-    "GenderCurrent": "gender_current",
-    "Sex": "sex",
-    "Ethnicity": "ethnicity",
-    "QualInst": "qual_inst",
-    "QualLevel": "qual_level",
-    "StepUpGrad": "step_up_grad",
-    "OrgRole": "org_role",
-    "RoleStartDate": "role_start_date",
-    "StartOrigin": "start_origin",
-    "RoleEndDate": "role_end_date",
-    "LeaverDestination": "leaver_destination",
-    "ReasonLeave": "reason_leave",
-    "FTE30": "fte30",
-    "Cases30": "cases30",
-    "WorkingDaysLost": "working_days_lost",
-    "ContractWeeks": "contract_weeks",
-    "FrontlineGrad": "frontline_grad",
-    "Absat30Sept": "absent_at_30_sept",
-    "ReasonAbsence": "reason_absence",
-    "CFKSSstatus": "cfkss_status",
-    "BaseSalary": "base_salary",
-    "RRPayments": "rr_payments",
-    "OtherPayments": "other_payments",
-}
-"""Column name of each CSWWWorker element, in spec order (a test checks every element has one)."""
+WORKER_COLUMNS: dict[str, str] = {e.name: e.column for e in spec.WORKER_ELEMENTS}
+"""Column name of each CSWWWorker element, in spec order."""
 
 _ARROW_TYPES = {
     spec.CODE: pa.string(),
@@ -97,12 +69,7 @@ WORKER_SCHEMA: pa.Schema = pa.schema(
 )
 
 
-def _snake_case(name: str) -> str:
-    """NoAgencyFTE → no_agency_fte, PayMarketSupplement → pay_market_supplement."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
-
-
-LA_LEVEL_KEYS: dict[str, str] = {e.name: _snake_case(e.name) for e in spec.LA_LEVEL_ELEMENTS}
+LA_LEVEL_KEYS: dict[str, str] = {e.name: e.column for e in spec.LA_LEVEL_ELEMENTS}
 LA_LEVEL_SCHEMA: pa.Schema = pa.schema([(LA_LEVEL_KEYS[e.name], _arrow_type(e)) for e in spec.LA_LEVEL_ELEMENTS])
 """Types of the LA-level values in `ParseOutcome.la_level`, one column each in the warehouse."""
 

@@ -10,6 +10,7 @@ names, kept here and nowhere else so a correction is a one-line change.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 FIRST_YEAR = 2017
@@ -117,16 +118,27 @@ class Element:
     first_year: int = FIRST_YEAR
     last_year: int | None = None
     required: bool = False
+    column_name: str = ""
+    """Its column in the warehouse's raw tables, when not the element's name in snake case."""
+
+    @property
+    def column(self) -> str:
+        return self.column_name or snake_case(self.name)
 
     def in_year(self, year: int) -> bool:
         return self.first_year <= year and (self.last_year is None or year <= self.last_year)
 
 
+def snake_case(name: str) -> str:
+    """NoAgencyFTE → no_agency_fte, PayMarketSupplement → pay_market_supplement, FTE30 → fte30."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+
+
 WORKER_ELEMENTS: tuple[Element, ...] = (
     Element("AgencyWorker", CODE, YES_NO, required=True),
-    Element("SWENo", TEXT, required=True),
+    Element("SWENo", TEXT, required=True, column_name="swe_pseudonym"),
     Element("FTE", DECIMAL),
-    Element("PersonBirthDate", DATE),
+    Element("PersonBirthDate", DATE, column_name="birth_month"),
     Element("GenderCurrent", CODE, GENDER_CURRENT, last_year=2023),
     Element("Sex", CODE, SEX, first_year=2024),
     Element("Ethnicity", CODE, ETHNICITY),
@@ -144,9 +156,9 @@ WORKER_ELEMENTS: tuple[Element, ...] = (
     Element("WorkingDaysLost", DECIMAL),
     Element("ContractWeeks", DECIMAL, repeats=True),
     Element("FrontlineGrad", CODE, YES_NO),
-    Element("Absat30Sept", CODE, YES_NO, repeats=True),
+    Element("Absat30Sept", CODE, YES_NO, repeats=True, column_name="absent_at_30_sept"),
     Element("ReasonAbsence", CODE, REASON_ABSENCE, repeats=True),
-    Element("CFKSSstatus", CODE, CFKSS_STATUS, repeats=True, last_year=2024),
+    Element("CFKSSstatus", CODE, CFKSS_STATUS, repeats=True, last_year=2024, column_name="cfkss_status"),
     Element("BaseSalary", DECIMAL, first_year=2025),
     Element("RRPayments", DECIMAL, first_year=2025),
     Element("OtherPayments", DECIMAL, first_year=2025),
