@@ -14,7 +14,14 @@ from orchestration.defs.publish.assets import mart_checks, published_benchmarks,
 from orchestration.defs.transform.assets import workforce_dbt
 
 defs = dg.Definitions(
-    assets=[csww_returns, accepted_returns, *published_file_assets, workforce_dbt, published_benchmarks, server_sharing],
+    assets=[
+        csww_returns,
+        accepted_returns,
+        *published_file_assets,
+        workforce_dbt,
+        published_benchmarks,
+        server_sharing,
+    ],
     asset_checks=[latest_file_accepted, *mart_checks],
     jobs=jobs,
     sensors=[landing_zone_sensor, *run_summary_sensors],
