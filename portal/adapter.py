@@ -52,6 +52,17 @@ def add_server_council_login(url: str, role: str, old_la_code: str, password: st
         server_access.add_council_login(con, role, old_la_code, password)
 
 
+def add_server_portal_login(url: str, role: str, password: str | None) -> None:
+    """The portal's own login on the server, after (re)making the tables it keeps there."""
+    import psycopg
+
+    from portal.store import postgres
+
+    with psycopg.connect(url) as con:
+        postgres.create_schema(con)
+        server_access.add_login(con, role, postgres.PORTAL_GROUP, password)
+
+
 # What DfE's suppression notes say and the packs' small-number rule, applied the same way on pages.
 dfe_symbols = dfe_symbols
 is_small = suppression.is_small

@@ -95,17 +95,45 @@ def _council_login(args: argparse.Namespace) -> int:
     return 0
 
 
+def _portal_login(args: argparse.Namespace) -> int:
+    url = _server_url()
+    if not url:
+        return 2
+    one_time = not args.password_stdin
+    password = secrets.token_urlsafe(18) if one_time else sys.stdin.readline().rstrip("\n")
+    try:
+        adapter.add_server_portal_login(url, args.role, password)
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    print(
+        f"Login role {args.role} keeps the portal's accounts, submissions and audit log in the server's "
+        "`portal` schema, under its row policies: serve the portal with WORKFORCE_PORTAL_DATABASE_URL "
+        f"naming this login (e.g. postgresql://{args.role}@host/database, password in PGPASSWORD or ~/.pgpass)."
+    )
+    if one_time:
+        print(f"Its password (shown once; keep it in the portal's secret store): {password}")
+    return 0
+
+
 def add_commands(commands: argparse._SubParsersAction) -> None:
     server = commands.add_parser(
         "server", help="the shared deployment's PostgreSQL server: council logins and who sees what"
     ).add_subparsers(dest="server_command", required=True)
     server.add_parser(
         "access",
-        help="write the agreement's sharing of provisional figures to the server (after a publish or an "
-        "agreement change)",
+        help="write the agreement's sharing of provisional figures to the server (each publishing run does; "
+        "run it after a rollback or an agreement change)",
     ).set_defaults(handler=_access)
     login = server.add_parser("council-login", help="create or update a council's database login (read-only)")
     login.add_argument("--council", required=True, help="the council's 3-digit DfE code")
     login.add_argument("--role", help="the role name (default council_<code>)")
     login.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     login.set_defaults(handler=_council_login)
+    portal_login = server.add_parser(
+        "portal-login",
+        help="make the portal's tables on the server and create or update the portal's own login",
+    )
+    portal_login.add_argument("--role", default="workforce_portal_app", help="the role name")
+    portal_login.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    portal_login.set_defaults(handler=_portal_login)

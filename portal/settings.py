@@ -24,6 +24,9 @@ class Settings:
     republish: str
     """After an accepted upload: `run` starts `workforce run --job republish_returns` itself (one at a time),
     `sensor` leaves it to the landing-zone sensor of `make dev`, `off` only lands the file."""
+    database_url: str | None = None
+    """WORKFORCE_PORTAL_DATABASE_URL: keep the portal's state on the warehouse server (the shared
+    deployment) as this login, under row-level security; unset: the SQLite file under state_dir."""
     session_idle_minutes: int = 30
     session_max_hours: int = 10
     login_failures_allowed: int = 5
@@ -49,6 +52,7 @@ def load_settings(**overrides: object) -> Settings:
         "max_upload_bytes": int(float(os.environ.get("WORKFORCE_PORTAL_MAX_UPLOAD_MB", "50")) * 1024 * 1024),
         "secure_cookies": _flag("WORKFORCE_PORTAL_SECURE_COOKIES"),
         "republish": republish,
+        "database_url": os.environ.get("WORKFORCE_PORTAL_DATABASE_URL", "").strip() or None,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

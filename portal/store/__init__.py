@@ -1,9 +1,9 @@
 """Where the portal keeps its own state: accounts, sessions, tokens, submissions, the audit log.
 
 `Store` is the whole interface the rest of the portal uses. The embedded default is SQLite under
-data/portal (`sqlite.SqliteStore`). A server deployment adds a PostgreSQL class with the same
-methods; every method that touches one council's rows takes that council's `old_la_code`, so such
-a backend can also set it on the connection for row-level security.
+data/portal (`sqlite.SqliteStore`); the shared deployment keeps it on the warehouse server
+(`postgres.PostgresStore`). Every method that touches one council's rows takes that council's
+`old_la_code`, which the server's store sets on its transaction for row-level security.
 """
 
 from __future__ import annotations
@@ -134,7 +134,12 @@ class Store(Protocol):
 
 
 def open_store(settings: Any) -> Store:
-    """The store the settings name: today always the SQLite file under data/portal."""
+    """The store the settings name: the warehouse server's `portal` schema when a database URL is
+    set (the shared deployment), else the SQLite file under data/portal."""
+    if settings.database_url:
+        from portal.store.postgres import PostgresStore
+
+        return PostgresStore(settings.database_url)
     from portal.store.sqlite import SqliteStore
 
     return SqliteStore(settings.database_path)

@@ -138,11 +138,21 @@ def protect(con: psycopg.Connection, schema: str, tables: list[str]) -> None:
 
 def add_council_login(con: psycopg.Connection, role_name: str, old_la_code: str, password: str | None = None) -> None:
     """Create (or update) a council's login role, in the council group, mapped to its LA code."""
-    if not _ROLE_NAME.match(role_name):
-        raise ValueError(f"{role_name!r} is not a valid role name: use lower-case letters, digits and _ only.")
     if not _CODE.match(old_la_code):
         raise ValueError(f'{old_la_code!r} is not a 3-digit DfE LA code, e.g. "301".')
     ensure_roles(con)
+    add_login(con, role_name, COUNCIL_GROUP, password)
+    con.execute(
+        f"insert into {ACCESS_SCHEMA}.council_logins values (%s, %s) "
+        "on conflict (role_name) do update set old_la_code = excluded.old_la_code",
+        [role_name, old_la_code],
+    )
+
+
+def add_login(con: psycopg.Connection, role_name: str, group: str, password: str | None = None) -> None:
+    """Create (or update) a login role with no special rights, in `group`."""
+    if not _ROLE_NAME.match(role_name):
+        raise ValueError(f"{role_name!r} is not a valid role name: use lower-case letters, digits and _ only.")
     role = sql.Identifier(role_name)
     exists = con.execute("select 1 from pg_roles where rolname = %s", [role_name]).fetchone()
     verb = sql.SQL("alter role" if exists else "create role")
@@ -153,15 +163,11 @@ def add_council_login(con: psycopg.Connection, role_name: str, old_la_code: str,
         if password is not None
         else None
     )
+    # No BYPASSRLS (a new role's default; only a superuser may give it, or even name it in ALTER).
     con.execute(
         sql.SQL("{} {} login nosuperuser nocreatedb nocreaterole password {}").format(verb, role, sql.Literal(verifier))
     )
-    con.execute(sql.SQL("grant {} to {}").format(sql.Identifier(COUNCIL_GROUP), role))
-    con.execute(
-        f"insert into {ACCESS_SCHEMA}.council_logins values (%s, %s) "
-        "on conflict (role_name) do update set old_la_code = excluded.old_la_code",
-        [role_name, old_la_code],
-    )
+    con.execute(sql.SQL("grant {} to {}").format(sql.Identifier(group), role))
 
 
 def write_sharing(url: str, pairs: set[tuple[str, str]], years: set[int]) -> None:
