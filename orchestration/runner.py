@@ -74,7 +74,7 @@ def prepare_environment() -> Path:
     server = paths.warehouse_server_url()
     wanted = DAGSTER_YAML + (SERVER_STORAGE_YAML if server else "")
     if server:
-        os.environ[DAGSTER_STORAGE_URL] = "postgresql+psycopg2://" + server.split("://", 1)[1]
+        os.environ[DAGSTER_STORAGE_URL] = paths.dagster_storage_url()  # type: ignore[assignment]
     if not config.exists() or config.read_text(encoding="utf-8") != wanted:
         config.write_text(wanted, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home)

@@ -364,6 +364,11 @@ def dagster_runs(limit: int = 30) -> list[RunInfo]:
         return []
     import dagster as dg
 
+    from orchestration.runner import DAGSTER_STORAGE_URL
+
+    storage = paths.dagster_storage_url()
+    if storage:  # what the instance's dagster.yaml reads, when the service manager did not set it
+        os.environ.setdefault(DAGSTER_STORAGE_URL, storage)
     with dg.DagsterInstance.from_config(str(home)) as instance:
         records = instance.get_run_records(limit=limit)
     runs = []

@@ -76,6 +76,12 @@ def warehouse_server_url() -> str | None:
     return url
 
 
+def dagster_storage_url() -> str | None:
+    """The server's URL as dagster-postgres reads it (through psycopg2), or None on the embedded default."""
+    server = warehouse_server_url()
+    return "postgresql+psycopg2://" + server.split("://", 1)[1] if server else None
+
+
 def published_dir() -> Path:
     """What users read: the published DuckDB, its Parquet files and the manifest."""
     return data_dir() / "published"

@@ -16,6 +16,7 @@ nor a superuser, so the policies apply to every statement it sends:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import threading
@@ -253,30 +254,11 @@ class PostgresStore:
         s = submission
         # Through JSON and back, as the embedded store keeps it: dates in a report become text.
         report = Jsonb(json.loads(json.dumps(s.report, default=str)))
+        row = {**dataclasses.asdict(s), "report": report}
         with self._as_council(s.old_la_code) as con:
             con.execute(
-                f"insert into {SCHEMA}.submissions (id, old_la_code, collection_year, user_id, file_name, sha256, "
-                "size_bytes, received_at, outcome, errors, queries, report, landed_as, republish_state, "
-                "republish_message, republish_updated_at) "
-                "values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (
-                    s.id,
-                    s.old_la_code,
-                    s.collection_year,
-                    s.user_id,
-                    s.file_name,
-                    s.sha256,
-                    s.size_bytes,
-                    s.received_at,
-                    s.outcome,
-                    s.errors,
-                    s.queries,
-                    report,
-                    s.landed_as,
-                    s.republish_state,
-                    s.republish_message,
-                    s.republish_updated_at,
-                ),
+                f"insert into {SCHEMA}.submissions ({', '.join(row)}) values ({', '.join(['%s'] * len(row))})",
+                list(row.values()),
             )
 
     def submission(self, old_la_code: str, submission_id: str) -> Submission | None:

@@ -1,12 +1,17 @@
 """Publishing on the server: the pipeline with WORKFORCE_WAREHOUSE_URL set publishes the same
-tables on PostgreSQL as in the embedded DuckDB version; readers during a full rebuild that takes
-in three new returns (6), and during publishes and a rollback (20), see the old version or the new
-one, never a mix, and never fail; a failed audit changes nothing.
+tables on PostgreSQL as in the embedded DuckDB version; 20 readers of the server and 20 of the
+portal's API during a full rebuild while three councils upload through the API, and 20 readers
+during publishes and a rollback, see whole versions, never a mix, and never fail; no upload is
+lost; a failed audit changes nothing.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,12 +22,13 @@ from typing import Any
 import duckdb
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 
 from orchestration.cli import main
 from orchestration.lib import paths
 from orchestration.lib.publish import postgres, publication
 from orchestration.lib.server import access
-from orchestration.runner import RunReport
+from orchestration.runner import summaries_dir
 from portal import adapter, agreement, figures, server_access
 from synthetic import generate_returns
 from tests.integration.helpers import run_pipeline
@@ -30,13 +36,15 @@ from tests.portal.conftest import AGREEMENT
 from tests.postgres.conftest import RETURN_COUNCILS
 
 READERS = 20
-# During a whole rebuild fewer, slower readers: 20 back-to-back readers kept the two cores busy in
-# Postgres and tripled the rebuild's time; the swap itself is read by 20 in the publishes test.
-REBUILD_READERS, REBUILD_PAUSE = 6, 0.05
+# During the rebuild, half of the 20 read the server and half the portal's API, pausing between
+# reads so they leave the two cores to the rebuild; the publishes test reads back to back.
+REBUILD_PAUSE = 0.05
 ANALYST = "analyst_of_versions"
 TWO_TABLES = ("fct_workforce_benchmarks", "fct_inspections")
-UPLOADED = ("202", "204", "205")  # councils whose 2024 returns land while the readers read
-# Rows computed from councils' returns, in two tables: both grow when returns arrive.
+# Councils whose 2024 returns are uploaded through the portal while the rebuild runs: one new
+# (202 sent nothing before) and two resubmissions.
+UPLOADERS = ("202", "301", "316")
+# Rows computed from councils' returns, in two tables: both grow when a new council's return arrives.
 FROM_RETURNS = (
     "select (select count(*) from published.fct_workforce_indicators where source = 'council_return'),"
     " (select count(*) from published.fct_workforce_benchmarks where source = 'council_return')"
@@ -44,24 +52,27 @@ FROM_RETURNS = (
 
 
 class Readers:
-    """`count` threads, each running one statement over two tables again and again until stopped."""
+    """Threads each repeating one read until stopped: `read(state)` returns what it saw, and the
+    state `connect()` gives each thread is closed when it stops."""
 
-    def __init__(self, url: str, statement: str, count: int = READERS, pause: float = 0.005) -> None:
-        self.url, self.statement, self.count, self.pause = url, statement, count, pause
-        self.seen: set[tuple[int, ...]] = set()
+    def __init__(
+        self, count: int, connect: Callable[[], Any], read: Callable[[Any], Any], pause: float = 0.005
+    ) -> None:
+        self.count, self.connect, self.read, self.pause = count, connect, read, pause
+        self.seen: set[Any] = set()
         self.failures: list[BaseException] = []
         self.reads = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._read) for _ in range(count)]
+        self._threads = [threading.Thread(target=self._loop) for _ in range(count)]
 
-    def _read(self) -> None:
+    def _loop(self) -> None:
         try:
-            with psycopg.connect(self.url, autocommit=True) as con:
+            with self.connect() as state:
                 while not self._stop.is_set():
-                    row = con.execute(self.statement).fetchone()
+                    seen = self.read(state)
                     with self._lock:
-                        self.seen.add(tuple(row or ()))
+                        self.seen.add(seen)
                         self.reads += 1
                     self._stop.wait(self.pause)
         except BaseException as exc:
@@ -90,13 +101,37 @@ class Readers:
             thread.join()
 
 
+def server_readers(url: str, statement: str, count: int = READERS, pause: float = 0.005) -> Readers:
+    return Readers(
+        count, lambda: psycopg.connect(url, autocommit=True), lambda con: con.execute(statement).fetchone(), pause
+    )
+
+
+def api_readers(app: Any, token: str, count: int, pause: float) -> Readers:
+    """Portal API clients reading council 301's benchmarks; each read is the version it was given."""
+
+    def read(client: TestClient) -> str:
+        response = client.get("/api/v1/councils/301/benchmarks", headers={"Authorization": f"Bearer {token}"})
+        if response.status_code != 200:
+            raise AssertionError(f"the portal API answered {response.status_code}: {response.text[:200]}")
+        return response.json()["published_version"]
+
+    return Readers(count, lambda: TestClient(app), read, pause)
+
+
 @dataclass
 class Rebuild:
-    report: RunReport
+    run_summary: dict[str, Any]
+    """The full rebuild's run summary (what `workforce run` wrote as latest.json)."""
     before: tuple[int, ...]
     after: tuple[int, ...]
-    readers: Readers
+    server_reads: Readers
+    api_reads: Readers
+    uploads: dict[str, dict[str, Any]]
+    """council -> what the portal's API answered to its upload."""
     versions: list[str] = field(default_factory=list)
+    """Every version published from before the rebuild to the end, oldest first."""
+    tokens: dict[str, str] = field(default_factory=dict)
 
 
 def published_database() -> Path:
@@ -107,24 +142,88 @@ def _from_returns(cursor: Callable[[str], Any]) -> tuple[int, ...]:
     return tuple(int(v) for v in cursor(FROM_RETURNS.replace("published.", "")).fetchone())
 
 
+def _accounts(store: Any) -> dict[str, str]:
+    """A council account and an API token for each uploading council: council -> token."""
+    from portal import security
+
+    tokens = {}
+    for code in UPLOADERS:
+        user = store.add_user(f"officer@{code}.test", "council", code, security.hash_password("a long password"))
+        tokens[code] = security.new_api_token()
+        store.add_token(user.id, security.digest(tokens[code]), "test")
+    return tokens
+
+
+def _all_published(shas: dict[str, str]) -> bool:
+    manifest = publication.read_manifest() or {"inputs": {"council_returns": []}}
+    published = {(r["old_la_code"], r["sha256"]) for r in manifest["inputs"]["council_returns"]}
+    return all((code, sha) in published for code, sha in shas.items())
+
+
+def _upload(app: Any, tokens: dict[str, str], returns: Path) -> dict[str, dict[str, Any]]:
+    answers = {}
+    with TestClient(app) as client:
+        for code, token in tokens.items():
+            sent = returns / code / "2024" / "csww_2024.xml"
+            response = client.post(
+                f"/api/v1/councils/{code}/returns",
+                headers={"Authorization": f"Bearer {token}"},
+                files={"file": (sent.name, sent.read_bytes(), "application/xml")},
+            )
+            answers[code] = {**response.json(), "http_status": response.status_code}
+    return answers
+
+
 @pytest.fixture(scope="module")
-def rebuild(embedded_root: Path, pg_database: str) -> Iterator[Rebuild]:
-    """The embedded scenario's version published on the server; then, while readers query it,
-    three councils' returns land and `workforce run`'s full rebuild publishes the next version."""
+def rebuild(embedded_root: Path, pg_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rebuild]:
+    """The embedded scenario's version published on the server, with the portal's state there too.
+    Then, while 10 readers query the server and 10 read the portal's API, `workforce run`'s full
+    rebuild runs and three councils upload 2024 returns through the API; a republish follows if an
+    upload arrived after the rebuild had looked at the landing zone (it is the next run's)."""
+    from portal.app import create_app
+    from portal.settings import load_settings
+    from portal.store.postgres import PostgresStore
+
     manifest = publication.read_manifest()
     assert manifest is not None
     postgres.publish(pg_database, published_database(), manifest, list(publication.PUBLISHED_TABLES), keep=5)
     with duckdb.connect(str(published_database()), read_only=True) as con:
         before = _from_returns(con.execute)
-    generate_returns(out_dir=paths.returns_dir(), seed=11, years=[2024], la_codes=list(UPLOADED))
+    returns = tmp_path_factory.mktemp("uploads")
+    generate_returns(out_dir=returns, seed=11, years=[2024], la_codes=list(UPLOADERS))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WORKFORCE_WAREHOUSE_URL", pg_database)
-        with Readers(pg_database, FROM_RETURNS, REBUILD_READERS, REBUILD_PAUSE) as readers:
-            report = run_pipeline()
-        assert report.succeeded, report.describe()
+        patch.setattr("sys.stdin", io.StringIO("the portal's password\n"))
+        assert main(["server", "portal-login", "--role", "portal_app", "--password-stdin"]) == 0
+        patch.setenv("WORKFORCE_PORTAL_DATABASE_URL", pg_database.replace("workforce@", "portal_app@"))
+        settings = load_settings(republish="off")
+        tokens = _accounts(PostgresStore(settings.database_url))
+        app = create_app(settings)
+        log = tmp_path_factory.mktemp("rebuild") / "workforce_run.log"
+        with (
+            server_readers(pg_database, FROM_RETURNS, READERS // 2, REBUILD_PAUSE) as server_reads,
+            api_readers(app, tokens["301"], READERS // 2, REBUILD_PAUSE) as api_reads,
+            log.open("w") as sink,
+        ):
+            # Its own process, as in a deployment: the portal's validation may open the working
+            # warehouse read-only, which a process writing it in-process could not share.
+            rebuilding = subprocess.Popen(
+                [sys.executable, "-m", "orchestration.cli", "run"],
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                cwd=paths.PROJECT_ROOT,
+            )
+            uploads = _upload(app, tokens, returns)
+            assert rebuilding.wait(timeout=600) == 0, log.read_text()
+            run_summary = json.loads((summaries_dir() / "latest.json").read_text(encoding="utf-8"))
+            # An upload that landed after the rebuild looked at the landing zone is the next run's.
+            if not _all_published({code: answer["sha256"] for code, answer in uploads.items()}):
+                republished = run_pipeline("republish_returns")
+                assert republished.succeeded, republished.describe()
         with duckdb.connect(str(published_database()), read_only=True) as con:
             after = _from_returns(con.execute)
-        yield Rebuild(report, before, after, readers, [manifest["version"]])
+        versions = [v for v in sorted(p.name for p in publication.versions_dir().iterdir()) if v >= manifest["version"]]
+        yield Rebuild(run_summary, before, after, server_reads, api_reads, uploads, versions, tokens)
 
 
 @pytest.fixture(scope="module")
@@ -132,32 +231,52 @@ def server(rebuild: Rebuild, pg_database: str) -> str:
     return pg_database
 
 
-def test_readers_during_a_full_rebuild_with_three_uploads_see_one_whole_version(rebuild: Rebuild) -> None:
-    readers = rebuild.readers
-    assert not readers.failures, readers.failures[:3]
+def _counts_of(version: str) -> tuple[int, ...]:
+    database = publication.versions_dir() / version / publication.PUBLISHED_DB_NAME
+    with duckdb.connect(str(database), read_only=True) as con:
+        return _from_returns(con.execute)
+
+
+def test_readers_during_a_rebuild_and_three_uploads_see_whole_versions_and_never_fail(rebuild: Rebuild) -> None:
+    for readers in (rebuild.server_reads, rebuild.api_reads):
+        assert not readers.failures, readers.failures[:3]
+        assert readers.reads > READERS
     assert rebuild.after[0] > rebuild.before[0] and rebuild.after[1] > rebuild.before[1]
-    assert readers.seen == {rebuild.before, rebuild.after}, (
-        f"reads saw {readers.seen}: only {rebuild.before} (old) and {rebuild.after} (new) are whole versions"
-    )
+    whole = {_counts_of(version) for version in rebuild.versions}
+    assert rebuild.server_reads.seen <= whole, f"reads saw {rebuild.server_reads.seen}; whole versions are {whole}"
+    assert {rebuild.before, rebuild.after} <= rebuild.server_reads.seen
+    assert rebuild.api_reads.seen <= set(rebuild.versions)
+    assert len(rebuild.versions) >= 2
 
 
 def test_no_upload_is_lost(rebuild: Rebuild, server: str) -> None:
+    """Each upload was accepted, is in the published version's inputs, and its council's API says live."""
     manifest = publication.read_manifest()
     assert manifest is not None
-    sent = {(r["old_la_code"], r["collection_year"]) for r in manifest["inputs"]["council_returns"]}
-    assert {(code, 2024) for code in UPLOADED} <= sent
+    sent = {(r["old_la_code"], r["collection_year"]): r["sha256"] for r in manifest["inputs"]["council_returns"]}
+    from portal.app import create_app
+    from portal.settings import load_settings
+
+    with TestClient(create_app(load_settings(republish="off"))) as client:
+        for code, answer in rebuild.uploads.items():
+            assert answer["http_status"] == 201, answer
+            assert sent[(code, 2024)] == answer["sha256"], f"{code}'s upload is not what was published"
+            listed = client.get(
+                f"/api/v1/councils/{code}/submissions", headers={"Authorization": f"Bearer {rebuild.tokens[code]}"}
+            ).json()
+            assert [s["status"] for s in listed if s["id"] == answer["id"]] == ["live"], listed
     with psycopg.connect(server) as con:
         councils = con.execute(
             "select distinct old_la_code from published.fct_workforce_benchmarks"
             " where time_period = 2024 and source = 'council_return'"
         ).fetchall()
-    assert {*UPLOADED, *RETURN_COUNCILS} <= {row[0] for row in councils}
+    assert {*UPLOADERS, *RETURN_COUNCILS} <= {row[0] for row in councils}
 
 
 def test_the_runs_history_is_on_the_server(rebuild: Rebuild, server: str) -> None:
     """`workforce run` records its run in Dagster's storage on the server, where the UI, the daemon
     and the portal's engineer pages read it."""
-    run_id = rebuild.report.run_id
+    run_id = rebuild.run_summary["run_id"]
     with psycopg.connect(server) as con:
         recorded = con.execute("select status from runs where run_id = %s", [run_id]).fetchall()
     assert recorded == [("SUCCESS",)]
@@ -170,17 +289,22 @@ def _rows(cursor: Any, table: str, columns: list[str]) -> list[tuple]:
     return cursor.execute(f"select {listed} from {table} order by {order}, {listed}").fetchall()
 
 
-def test_a_run_that_publishes_writes_the_agreements_sharing_to_the_server(rebuild: Rebuild, server: str) -> None:
-    """Without `workforce server access`: the run's last step writes who may see whose provisional rows."""
+def _sharing(server: str) -> tuple[figures.Facts, set[tuple[str, str]], set[tuple[str, str]], set[int]]:
+    """(published facts, the pairs the agreement gives, the pairs and DfE years on the server)."""
     with duckdb.connect(str(published_database()), read_only=True) as cur:
         facts = figures.facts(cur)
     expected = server_access.provisional_viewers(agreement.load(AGREEMENT), facts)
     with psycopg.connect(server) as con:
         pairs = set(con.execute("select owner_old_la_code, viewer_old_la_code from access.provisional_viewers"))
         years = {row[0] for row in con.execute("select time_period from access.dfe_published_years")}
+    return facts, expected, pairs, years
+
+
+def test_a_run_that_publishes_writes_the_agreements_sharing_to_the_server(rebuild: Rebuild, server: str) -> None:
+    """Without `workforce server access`: the run's last step writes who may see whose provisional rows."""
+    facts, expected, pairs, years = _sharing(server)
     assert pairs == expected and ("203", "301") in pairs
     assert years == facts.dfe_years
-    assert rebuild.report.loads["server_sharing"]["council_pairs"] == len(expected)
 
 
 @pytest.mark.parametrize("table", sorted(publication.PUBLISHED_TABLES))
@@ -203,7 +327,7 @@ def test_the_server_and_the_embedded_default_publish_one_version(rebuild: Rebuil
         previous = con.execute(
             "select previous_version from publishing.versions where version = %s", [manifest["version"]]
         ).fetchone()
-    assert previous == (manifest["previous_version"],) == (rebuild.versions[0],)
+    assert previous == (manifest["previous_version"],) == (rebuild.versions[-2],)
 
 
 def _version_without_2024(folder: Path, version: str) -> tuple[Path, dict[str, Any]]:
@@ -255,7 +379,7 @@ def test_readers_during_publishes_see_one_whole_version_and_rollback_swaps_back(
     assert smaller[0] < original[0] and smaller[1] < original[1]
 
     counts = ", ".join(f"(select count(*) from published.{table})" for table in TWO_TABLES)
-    with Readers(server, f"select {counts}") as readers:
+    with server_readers(server, f"select {counts}") as readers:
         postgres.publish(server, smaller_copy, smaller_manifest, list(publication.PUBLISHED_TABLES), keep=5)
         with psycopg.connect(server) as con:
             assert _counts(con) == smaller, "the new version is visible as soon as the publish returns"
@@ -279,11 +403,6 @@ def test_readers_during_publishes_see_one_whole_version_and_rollback_swaps_back(
 
 def test_workforce_server_access_writes_the_agreements_sharing(server: str) -> None:
     assert main(["server", "access"]) == 0
-    with duckdb.connect(str(published_database()), read_only=True) as cur:
-        facts = figures.facts(cur)
-    expected = server_access.provisional_viewers(agreement.load(AGREEMENT), facts)
-    with psycopg.connect(server) as con:
-        pairs = set(con.execute("select owner_old_la_code, viewer_old_la_code from access.provisional_viewers"))
-        years = {row[0] for row in con.execute("select time_period from access.dfe_published_years")}
+    facts, expected, pairs, years = _sharing(server)
     assert pairs == expected and ("203", "301") in pairs and ("316", "301") not in pairs
     assert years == facts.dfe_years and 2024 in years
