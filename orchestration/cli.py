@@ -7,6 +7,7 @@ command never pays for Dagster or Great Expectations unless it uses them.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -44,6 +45,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.partition and not landing.LA_YEAR.match(args.partition):
         print(f"--partition takes one LA-year as <LA code>|<year>, e.g. '301|2022', not {args.partition!r}.")
         return 2
+    if args.nice:
+        # Batch work yields the CPU to what people are waiting for (the portal's pages) on a shared
+        # machine; the run itself is no different.
+        os.nice(args.nice)
     runner.show_progress()
     runner.prepare_environment()
     report = runner.run_job(args.job, la_year=args.partition)
@@ -220,6 +225,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--job", default=FULL_REBUILD, choices=list(JOBS))
     run.add_argument("--partition", help="load only this LA-year's return, as <LA code>|<year>, e.g. '301|2022'")
+    run.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        choices=range(20),
+        metavar="N",
+        help="lower this run's CPU priority by N (0-19), so a portal on the same machine stays responsive",
+    )
     run.set_defaults(handler=_run)
 
     landing_zone = commands.add_parser(

@@ -183,10 +183,18 @@ def land_return(source: Path, old_la_code: str, year: int) -> str:
     return str(target.relative_to(paths.raw_dir()))
 
 
+REPUBLISH_NICENESS = 10
+"""The portal's own republishes run at lower CPU priority than the pages it serves."""
+
+
 def republish_command(old_la_code: str, year: int) -> list[str]:
     """The command that loads one LA-year's return and republishes."""
     workforce = Path(sys.executable).with_name("workforce")
-    return [str(workforce), "run", "--job", "republish_returns", "--partition", f"{old_la_code}|{year}"]
+    return [
+        str(workforce),
+        *("run", "--job", "republish_returns", "--partition", f"{old_la_code}|{year}"),
+        *("--nice", str(REPUBLISH_NICENESS)),
+    ]
 
 
 def is_live(old_la_code: str, year: int, sha256: str) -> bool:

@@ -139,11 +139,21 @@ def _report(phase: str, results: Results) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from portal.adapter import REPUBLISH_NICENESS
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=CLIENTS)
     parser.add_argument("--seconds", type=float, default=STEADY_SECONDS, help="length of the steady phase")
     parser.add_argument("--no-rebuild", action="store_true", help="skip the phase during a full rebuild")
+    parser.add_argument(
+        "--rebuild-nice",
+        type=int,
+        default=REPUBLISH_NICENESS,
+        help="the rebuild's `workforce run --nice` (default %(default)s, as the portal's own republishes and the "
+        "deployment guide's scheduled runs; 0: the rebuild competes with the portal as an equal)",
+    )
     args = parser.parse_args(argv)
+    rebuild_options = ["--nice", str(args.rebuild_nice)] if args.rebuild_nice else []
 
     from orchestration.lib import paths
 
@@ -169,13 +179,13 @@ def main(argv: list[str] | None = None) -> int:
             log = Path(state) / "rebuild.log"
             with log.open("w") as sink:
                 rebuild = subprocess.Popen(
-                    [str(Path(sys.executable).with_name("workforce")), "run"],
+                    [str(Path(sys.executable).with_name("workforce")), "run", *rebuild_options],
                     stdout=sink,
                     stderr=subprocess.STDOUT,
                     env=os.environ.copy(),
                 )
                 during = asyncio.run(_drive(base, accounts, None, rebuild))
-            lines += _report("during a full rebuild", during)
+            lines += _report(f"during a rebuild (nice {args.rebuild_nice})", during)
             published = [
                 line for line in log.read_text().splitlines() if line.startswith(("Published", "Not published"))
             ]
