@@ -6,7 +6,8 @@ signed in as a different London council or holding an API token, through council
 pages, submission histories and the benchmarks API (JSON and CSV):
 
 1. steady: for a fixed time, nothing else running;
-2. during a rebuild: the same load while `workforce run` rebuilds and publishes a new version.
+2. during a rebuild: the same load while `workforce run --nice 10` rebuilds and publishes a new
+   version (at the priority the portal's own republishes run at; `--rebuild-nice 0` for none).
 
 Prints requests/s and p50/p95/p99 latency for pages and API reads, and every failed request (the
 target is p95 <= 300 ms and no failure, also while the rebuild swaps the published version).
