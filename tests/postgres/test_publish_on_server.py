@@ -1,6 +1,6 @@
 """Publishing on the server: the pipeline with WORKFORCE_WAREHOUSE_URL set publishes the same
-tables on PostgreSQL as in the embedded DuckDB version; 20 readers of the server and 20 of the
-portal's API during a full rebuild while three councils upload through the API, and 20 readers
+tables on PostgreSQL as in the embedded DuckDB version; 20 readers (10 of the server, 10 of the
+portal's API) during a full rebuild while three councils upload through the API, and 20 readers
 during publishes and a rollback, see whole versions, never a mix, and never fail; no upload is
 lost; a failed audit changes nothing.
 """
