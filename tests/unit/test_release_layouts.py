@@ -122,13 +122,12 @@ def test_the_loader_loads_the_headline_release_and_quarantines_a_broken_one_keep
     headline_measures_release(folder)
     validator = Validator()
     with duckdb.connect() as con:
-        first = load_published(
-            con,
-            DFE_INDICATORS,
-            files=decide().files_to_load(DFE_INDICATORS.landing_source),
-            validator=validator,
-            run_id="first",
-        )
+
+        def load(run_id: str):
+            files = decide().files_to_load(DFE_INDICATORS.landing_source)
+            return load_published(con, DFE_INDICATORS, files=files, validator=validator, run_id=run_id)
+
+        first = load("first")
         assert [(o.path.name, o.status) for o in first.outcomes] == [
             ("csww_headline_measures_2017_to_2022.csv", "loaded"),
             ("csww_indicators_2017_to_2024.csv", "loaded"),
@@ -139,13 +138,7 @@ def test_the_loader_loads_the_headline_release_and_quarantines_a_broken_one_keep
         rows = _rows(CURRENT_RELEASE)[:30]
         rows[0]["inpost_fte"] = "12,5"
         write_release(folder / "csww_2025.csv", rows)
-        second = load_published(
-            con,
-            DFE_INDICATORS,
-            files=decide().files_to_load(DFE_INDICATORS.landing_source),
-            validator=validator,
-            run_id="second",
-        )
+        second = load("second")
         broken = next(o for o in second.outcomes if o.path.name == "csww_2025.csv")
         assert broken.status == "quarantined" and "line 2, inpost_fte = '12,5'" in broken.message
         after = con.execute(
