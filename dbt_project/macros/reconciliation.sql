@@ -1,5 +1,5 @@
 {#-
-    Every measure of the rows of `relation` as a list of structs, to unnest: the recomputed value,
+    Every measure of a row of `relation`, one row each, for `cross join lateral`: the recomputed value,
     the exact fraction [numerator, denominator] of whole numbers it is, and the slack on each side
     that rounding allows where members' figures are DfE's rounded ones (`rounded_members`: the
     relation is int_workforce_groups, with its `<measure>__rounded_members` counts, and
@@ -10,7 +10,8 @@
 {% macro workforce_measure_fractions(relation, rounded_members) %}
     {#- Half of one published unit of a count with 0 decimals, in the counts' whole steps. -#}
     {%- set half_step = 10 ** workforce_count_scale() // 2 %}
-    [
+    (
+        values
         {%- for name, measure in var('measures').items() %}
         {%- if measure.rate is defined %}
         {%- if rounded_members %}
@@ -23,36 +24,45 @@
         {%- set missing = '0' %}
         {%- endif %}
         {%- set per_day = ' * ' ~ working_days_in_year(relation ~ '.time_period') if measure.rate.per_working_day | default(false) else '' %}
-        {
-            'measure': '{{ name }}',
-            'recomputed_value': {{ relation }}.{{ name }},
-            'numerator': {{ fraction[0] }},
-            'denominator': {{ fraction[1] }},
-            'numerator_slack': cast({{ members }} as hugeint)
+        (
+            '{{ name }}',
+            {{ relation }}.{{ name }},
+            {{ fraction[0] }},
+            {{ fraction[1] }},
+            cast({{ members }} as {{ exact_integer() }})
                 * {{ half_step // 10 ** var('measures')[measure.rate.numerator].decimals }} * {{ measure.rate.scale }},
-            'denominator_slack': cast({{ members }} as hugeint) * (
+            cast({{ members }} as {{ exact_integer() }}) * (
                 {%- for part in measure.rate.denominator %}
                 {{ half_step // 10 ** var('measures')[part].decimals }}{{ ' + ' if not loop.last }}
                 {%- endfor %}){{ per_day }},
-            'rounded_members': cast({{ members }} as integer),
-            'members_without_figures': cast({{ missing }} as integer)
-        }
+            cast({{ members }} as integer),
+            cast({{ missing }} as integer)
+        )
         {%- else %}
         {%- set fraction = workforce_count_fraction(relation ~ '.' ~ name) %}
         {%- set members = relation ~ '.' ~ name ~ '__rounded_members' if rounded_members else '0' %}
         {%- set missing = relation ~ '.' ~ name ~ '__members_without_figures' if rounded_members else '0' %}
-        {
-            'measure': '{{ name }}',
-            'recomputed_value': cast({{ relation }}.{{ name }} as double),
-            'numerator': {{ fraction[0] }},
-            'denominator': cast({{ fraction[1] }} as hugeint),
-            'numerator_slack': cast({{ members }} as hugeint) * {{ half_step // 10 ** measure.decimals }},
-            'denominator_slack': cast(0 as hugeint),
-            'rounded_members': cast({{ members }} as integer),
-            'members_without_figures': cast({{ missing }} as integer)
-        }
+        (
+            '{{ name }}',
+            cast({{ relation }}.{{ name }} as double precision),
+            {{ fraction[0] }},
+            cast({{ fraction[1] }} as {{ exact_integer() }}),
+            cast({{ members }} as {{ exact_integer() }}) * {{ half_step // 10 ** measure.decimals }},
+            cast(0 as {{ exact_integer() }}),
+            cast({{ members }} as integer),
+            cast({{ missing }} as integer)
+        )
         {%- endif %}
         {{- "," if not loop.last }}
         {%- endfor %}
-    ]
+    ) as measure_fractions (
+        measure,
+        recomputed_value,
+        numerator,
+        denominator,
+        numerator_slack,
+        denominator_slack,
+        rounded_members,
+        members_without_figures
+    )
 {% endmacro %}

@@ -98,18 +98,18 @@
     A count as a whole number of the smallest step its inputs are written in (10^-places, places
     from workforce_count_scale): exact, and exact as a double for any count a census can hold.
 -#}
-{% macro workforce_count_steps(expression, type='double') -%}
+{% macro workforce_count_steps(expression, type='double precision') -%}
     cast(round(({{ expression }}) * {{ 10 ** workforce_count_scale() }}) as {{ type }})
 {%- endmacro %}
 
 {#-
-    The numerator and denominator of a rate as whole numbers (hugeint, exact), working days and
+    The numerator and denominator of a rate as whole numbers (exact_integer(): exact), working days and
     scale folded in: value = numerator / denominator. `numerator` and `denominator` are the SQL of
     the two counts, e.g. 'sum(leavers_fte)'.
 -#}
 {% macro workforce_rate_fraction(rate, numerator, denominator, year_column='time_period') -%}
-    {%- set top = workforce_count_steps(numerator, 'hugeint') ~ ' * ' ~ rate.scale -%}
-    {%- set bottom = workforce_count_steps(denominator, 'hugeint') -%}
+    {%- set top = workforce_count_steps(numerator, exact_integer()) ~ ' * ' ~ rate.scale -%}
+    {%- set bottom = workforce_count_steps(denominator, exact_integer()) -%}
     {%- if rate.per_working_day | default(false) -%}
         {%- set bottom = bottom ~ ' * ' ~ working_days_in_year(year_column) -%}
     {%- endif -%}
@@ -175,10 +175,10 @@
     in between. NULL when the denominator is zero or missing.
 -#}
 {% macro half_up_steps(fraction, decimals) -%}
-    divide(
-        2 * ({{ fraction[0] }}) * cast(pow(10, {{ decimals }}) as hugeint) + ({{ fraction[1] }}),
-        nullif(2 * ({{ fraction[1] }}), 0)
-    )
+    {{ integer_divide(
+        '2 * (' ~ fraction[0] ~ ') * cast(power(10, ' ~ decimals ~ ') as ' ~ exact_integer() ~ ') + (' ~ fraction[1] ~ ')',
+        'nullif(2 * (' ~ fraction[1] ~ '), 0)'
+    ) }}
 {%- endmacro %}
 
 {#- `<text column>`'s DfE symbol with its meaning ('c: suppressed to protect confidentiality'), else NULL. -#}
@@ -209,7 +209,7 @@
     {%- elif value is sameas true or value is sameas false -%}
         {{ 'true' if value else 'false' }}
     {%- elif value is iterable -%}
-        [{%- for item in value -%}{{ registry_literal(item) }}{{ ", " if not loop.last }}{%- endfor -%}]
+        array[{%- for item in value -%}{{ registry_literal(item) }}{{ ", " if not loop.last }}{%- endfor -%}]
     {%- else -%}
         {{ value }}
     {%- endif -%}
@@ -228,7 +228,7 @@
 
 {#- A count as the fraction [whole steps, steps per unit], for half_up_steps. -#}
 {% macro workforce_count_fraction(expression) -%}
-    {{ return([workforce_count_steps(expression, 'hugeint'), 10 ** workforce_count_scale()]) }}
+    {{ return([workforce_count_steps(expression, exact_integer()), 10 ** workforce_count_scale()]) }}
 {%- endmacro %}
 
 {#-
@@ -260,5 +260,5 @@
     exactly 0.05 is 0.05 (and rounds half up to 0.1), not the float 0.04999999999999716.
 -#}
 {% macro exact_difference(a, b) -%}
-    cast(cast({{ a }} as decimal(24, 12)) - cast({{ b }} as decimal(24, 12)) as double)
+    cast(cast({{ a }} as decimal(24, 12)) - cast({{ b }} as decimal(24, 12)) as double precision)
 {%- endmacro %}

@@ -80,6 +80,6 @@ def test_a_partial_build_also_builds_what_the_warehouse_lacks() -> None:
         con.execute("drop view main.staging")
     assert dbt_build.plan(manifest, {mart}, everything=False).catch_up == {staging}, "a dropped relation"
 
-    (paths.dbt_dir() / "built_nodes.json").write_text('{"fingerprint": "an earlier project", "nodes": []}')
+    (paths.dbt_dir() / "built_nodes.local.json").write_text('{"fingerprint": "an earlier project", "nodes": []}')
     assert dbt_build.plan(manifest, {mart}, everything=False).catch_up == {staging, reference}, "a changed project"
     assert dbt_build.plan(manifest, {mart}, everything=True) == dbt_build.BuildPlan(select=())

@@ -77,5 +77,5 @@ def test_runs_write_only_into_their_data_folder(tmp_path: Path, monkeypatch: pyt
     assert not list(temp.iterdir()), f"the runs wrote into the temp folder: {sorted(temp.rglob('*'))[:20]}"
     # What they did write is where it belongs.
     assert (data / "dbt" / "logs" / "dbt.log").exists()
-    assert list((data / "dbt" / "manifests").glob("*/manifest.json"))
+    assert list((data / "dbt" / "manifests" / "local").glob("*/manifest.json"))
     assert list((data / "quarantine").rglob("*.xml"))

@@ -14,15 +14,15 @@ published as (
 
 group_rows as (
     select
-        time_period,
-        geographic_level,
-        area_code,
-        measure,
-        measure_value,
-        group_value_source
-    from {{ ref('fct_workforce_indicators') }}
-    unpivot include nulls (measure_value for measure in ({{ workforce_measure_columns() | join(', ') }}))
-    where geographic_level in ('Regional', 'National')
+        indicators.time_period,
+        indicators.geographic_level,
+        indicators.area_code,
+        unpivoted.measure,
+        unpivoted.measure_value,
+        indicators.group_value_source
+    from {{ ref('fct_workforce_indicators') }} as indicators
+    cross join lateral {{ unpivot_columns('indicators', workforce_measure_columns(), 'measure_value') }}
+    where indicators.geographic_level in ('Regional', 'National')
 ),
 
 benchmarks as (

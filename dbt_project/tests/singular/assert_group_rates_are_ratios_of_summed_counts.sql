@@ -65,24 +65,29 @@ member_rate_parts as (
         memberships.time_period,
         memberships.geographic_level,
         memberships.area_code,
-        unnest([
-            {%- for name, measure in var('measures').items() if measure.rate is defined %}
-            {%- set rate = measure.rate %}
-            {%- set per_day = rate.per_working_day | default(false) %}
-            {
-                'measure': '{{ name }}',
-                'numerator': units.{{ rate.numerator }},
-                'denominator': (units.{{ rate.denominator | join(' + units.') }})
-                {%- if per_day %} * {{ working_days_in_year('units.time_period') }}{% endif %},
-                'scale': cast({{ rate.scale }} as double)
-            }{{ "," if not loop.last }}
-            {%- endfor %}
-        ], recursive := true)
+        member_parts.measure,
+        member_parts.numerator,
+        member_parts.denominator,
+        member_parts.scale
     from memberships
     inner join units
         on
             memberships.time_period = units.time_period
             and memberships.member_code = units.area_code
+    cross join lateral (
+        values
+        {%- for name, measure in var('measures').items() if measure.rate is defined %}
+        {%- set rate = measure.rate %}
+        {%- set per_day = rate.per_working_day | default(false) %}
+        (
+            '{{ name }}',
+            units.{{ rate.numerator }},
+            (units.{{ rate.denominator | join(' + units.') }})
+            {%- if per_day %} * {{ working_days_in_year('units.time_period') }}{% endif %},
+            cast({{ rate.scale }} as double precision)
+        ){{ "," if not loop.last }}
+        {%- endfor %}
+    ) as member_parts (measure, numerator, denominator, scale)
 ),
 
 expected as (
@@ -94,22 +99,20 @@ expected as (
         -- A member missing either side of a rate is left out of both.
         sum(numerator) filter (where numerator is not null and denominator is not null)
         / nullif(sum(denominator) filter (where numerator is not null and denominator is not null), 0)
-        * any_value(scale) as expected_value
+        * max(scale) as expected_value
     from member_rate_parts
     group by time_period, geographic_level, area_code, measure
 ),
 
 actual as (
     select
-        time_period,
-        geographic_level,
-        area_code,
-        measure,
-        actual_value
-    from {{ ref('int_workforce_groups') }}
-    unpivot include nulls (
-        actual_value for measure in ({{ workforce_rate_columns() | join(', ') }})
-    )
+        group_rows.time_period,
+        group_rows.geographic_level,
+        group_rows.area_code,
+        unpivoted.measure,
+        unpivoted.actual_value
+    from {{ ref('int_workforce_groups') }} as group_rows
+    cross join lateral {{ unpivot_columns('group_rows', workforce_rate_columns(), 'actual_value') }}
 )
 
 select

@@ -38,7 +38,7 @@ groups as (
         count(*) filter (where neighbour_groups.neighbour_unit_code is null) as unresolved,
         neighbour_groups.time_period in (select published_years.time_period from published_years) as is_published
     from neighbour_groups
-    group by all
+    group by neighbour_groups.time_period, neighbour_groups.reporting_unit_code, neighbour_groups.sn_model
 )
 
 select

@@ -8,7 +8,9 @@ dbt runs inside the step, from the manifest parsed when the code location loaded
 (`orchestration/lib/transform/dbt_project.py`): no `dbt` process to start, no parse, and each
 model and test becomes its Dagster event as soon as dbt finishes it. The step builds what the run
 selected: a republish selects what a council's return can change (everything downstream of
-raw/csww_returns), a full rebuild everything.
+raw/csww_returns), a full rebuild everything. On the shared deployment (WORKFORCE_WAREHOUSE_URL)
+dbt builds on the server, after the step has written there the loads its raw tables lack
+(orchestration/lib/server/warehouse.py).
 """
 
 import logging
@@ -20,6 +22,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject, dbt_assets
 
+from orchestration.lib import paths, warehouse
+from orchestration.lib.server import warehouse as server_warehouse
 from orchestration.lib.transform import dbt_build, dbt_project
 
 log = logging.getLogger("workforce")
@@ -74,7 +78,10 @@ def workforce_dbt(context: dg.AssetExecutionContext) -> Iterator[Any]:
     key_of = {workforce_dbt.get_asset_spec(key).metadata[UNIQUE_ID]: key for key in workforce_dbt.keys}
     check_of = {spec.metadata[UNIQUE_ID]: spec.key for spec in workforce_dbt.check_specs}
     selected = {unique_id for unique_id, key in key_of.items() if key in context.selected_asset_keys}
-    manifest = dbt_project.load_manifest(PROJECT.target_path)
+    # Parsed for the target this run builds in (prepared when the code location loaded, unless the
+    # process has since been pointed at the other target).
+    manifest = dbt_project.load_manifest(dbt_project.prepare())
+    _write_raw_to_server()
     plan = dbt_build.plan(manifest, selected, everything=selected == set(key_of))
     if plan.catch_up:
         log.info(
@@ -95,6 +102,19 @@ def workforce_dbt(context: dg.AssetExecutionContext) -> Iterator[Any]:
             description=f"dbt: {tally.describe()}. Failed: {'; '.join(tally.failures[:10])}",
             metadata={"failures": dg.MetadataValue.json(tally.failures)},
         )
+
+
+def _write_raw_to_server() -> None:
+    server = paths.warehouse_server_url()
+    if not server:
+        return
+    with warehouse.connect() as con:
+        changes = server_warehouse.write_raw(server, con)
+    written = {table: change for table, change in changes.items() if change["added"] or change["removed"]}
+    log.info(
+        "server: raw tables brought up to date (%s)",
+        "; ".join(f"{t} +{c['added']} -{c['removed']} rows" for t, c in written.items()) or "nothing had changed",
+    )
 
 
 def _stream(plan: dbt_build.BuildPlan, manifest: Any) -> Iterator[dbt_build.NodeResult]:

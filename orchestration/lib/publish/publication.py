@@ -1,6 +1,7 @@
 """Write-audit-publish of the benchmark tables.
 
-dbt builds the marts in the working warehouse and the checks audit them there. Publishing then
+dbt builds the marts in the working warehouse (the DuckDB file, or the server on the shared
+deployment) and the checks audit them there. Publishing then
 copies the audited marts into a new, never-modified version folder (a read-only DuckDB plus one
 Parquet file per table and a manifest) and switches `published` to it by renaming a symlink, which
 is atomic: a reader sees either the old version or the new one, never half of each, and a reader
@@ -19,8 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from orchestration.lib import paths, warehouse
 from orchestration.lib.publish import postgres
+from orchestration.lib.server import warehouse as server_warehouse
 
 PUBLISHED_TABLES: dict[str, tuple[str, ...]] = {
     # table: the columns that order its rows, so a republish of the same data is identical.
@@ -129,6 +133,11 @@ def rollback() -> Publication:
 
 
 def _copy_marts(folder: Path) -> dict[str, int]:
+    server = paths.warehouse_server_url()
+    return _copy_server_marts(server, folder) if server else _copy_working_marts(folder)
+
+
+def _copy_working_marts(folder: Path) -> dict[str, int]:
     target = folder / PUBLISHED_DB_NAME
     counts: dict[str, int] = {}
     with warehouse.connect() as con:
@@ -141,6 +150,21 @@ def _copy_marts(folder: Path) -> dict[str, int]:
                 counts[table] = warehouse.row_count(con, f"published.main.{table}")
         finally:
             con.execute("detach published")
+    return counts
+
+
+def _copy_server_marts(server: str, folder: Path) -> dict[str, int]:
+    """The marts dbt built on the server, as the version's DuckDB and Parquet files (the portal and
+    the packs read these); the same version is then published on the server from them."""
+    counts: dict[str, int] = {}
+    with duckdb.connect(str(folder / PUBLISHED_DB_NAME)) as con:
+        for table, order in PUBLISHED_TABLES.items():
+            rows = server_warehouse.read_table(server, f"marts.{table}", order_by=order)
+            con.register("server_rows", rows)
+            con.execute(f"create table {table} as select * from server_rows")
+            con.unregister("server_rows")
+            con.execute(f"copy {table} to '{folder / (table + '.parquet')}' (format parquet)")
+            counts[table] = warehouse.row_count(con, table)
     return counts
 
 

@@ -3,9 +3,10 @@
 A run that selects part of the project (a republish rebuilds what a return can change) relies on
 the models upstream of its selection being in the warehouse, built from this version of the
 project. Which nodes were built, under which project fingerprint, is recorded in
-`data/dbt/built_nodes.json`; anything upstream that this warehouse lacks, or built from another
-version of the project, is built too (a first republish on a new warehouse, a run after a model
-changed), so a partial run never reads a stale or missing table.
+`data/dbt/built_nodes.<target>.json` (target: the DuckDB file or the server); anything upstream
+that this warehouse lacks, or built from another version of the project, is built too (a first
+republish on a new warehouse, a run after a model changed), so a partial run never reads a stale
+or missing table.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from orchestration.lib import paths, warehouse
+from orchestration.lib.server import warehouse as server_warehouse
 from orchestration.lib.transform import dbt_project
 
 BUILT_RESOURCE_TYPES = {"model", "seed", "snapshot"}
@@ -126,7 +129,7 @@ def run(build: BuildPlan, manifest: Any, *, on_result: Callable[[NodeResult], No
 
 def record_built(unique_ids: Iterable[str]) -> None:
     """Remember what this warehouse now holds from this version of the project."""
-    record = paths.dbt_dir() / "built_nodes.json"
+    record = _record()
     nodes = sorted(_built_nodes() | set(unique_ids))
     record.parent.mkdir(parents=True, exist_ok=True)
     partial = record.with_suffix(".json.partial")
@@ -134,8 +137,12 @@ def record_built(unique_ids: Iterable[str]) -> None:
     partial.replace(record)
 
 
+def _record() -> Path:
+    return paths.dbt_dir() / f"built_nodes.{dbt_project.target_name()}.json"
+
+
 def _built_nodes() -> set[str]:
-    record = paths.dbt_dir() / "built_nodes.json"
+    record = _record()
     if not record.exists():
         return set()
     content = json.loads(record.read_text())
@@ -155,6 +162,9 @@ def _ancestors(manifest: Any, unique_ids: set[str]) -> set[str]:
 
 
 def _existing_relations() -> set[tuple[str, str]]:
+    server = paths.warehouse_server_url()
+    if server:
+        return server_warehouse.existing_relations(server)
     if not paths.warehouse_path().exists():
         return set()
     with warehouse.connect(read_only=True) as con:

@@ -1,9 +1,11 @@
 """The dbt project as the orchestration layer runs it: in this process, from a manifest parsed once per
 version of the project, with everything dbt writes under data/dbt.
 
-- `prepare()` parses the project into `data/dbt/manifests/<fingerprint>/`: `manifest.json`, which
-  `@dbt_assets` reads when the code location loads, and `manifest.pickle`, the same parse as dbt's
-  own object, which a run hands to dbt so it never parses again. The fingerprint covers every file
+- `prepare()` parses the project into `data/dbt/manifests/<target>/<fingerprint>/`: `manifest.json`,
+  which `@dbt_assets` reads when the code location loads, and `manifest.pickle`, the same parse as
+  dbt's own object, which a run hands to dbt so it never parses again. The target is `local` (the
+  DuckDB file) or `server` (WORKFORCE_WAREHOUSE_URL): a dispatched macro's version is chosen by the
+  adapter at parse time, so each has its own parse. The fingerprint covers every file
   of the project and the dbt version, so an edited model gives a new folder and nothing has to judge
   staleness. A folder is parsed beside its final name and renamed into place under a file lock: two
   processes starting at once (pytest-xdist workers, a run next to `dagster dev`) parse once, and a
@@ -54,10 +56,28 @@ _SOURCE_PATTERNS = (
 )
 
 
+def target_name() -> str:
+    """The profile's output dbt builds in: `server` when WORKFORCE_WAREHOUSE_URL names one, else `local`."""
+    return "server" if paths.warehouse_server_url() else "local"
+
+
+def _server_environment() -> dict[str, str]:
+    """The server's connection settings as profiles.yml reads them, from WORKFORCE_WAREHOUSE_URL."""
+    url = paths.warehouse_server_url()
+    if not url:
+        return {}
+    from psycopg.conninfo import conninfo_to_dict
+
+    settings = conninfo_to_dict(url)
+    names = {"host": "HOST", "port": "PORT", "user": "USER", "password": "PASSWORD", "dbname": "DATABASE"}
+    return {f"WORKFORCE_SERVER_{name}": str(settings[key]) for key, name in names.items() if settings.get(key)}
+
+
 def dbt_environment() -> dict[str, str]:
-    """Variables dbt reads: the warehouse follows WORKFORCE_DATA_DIR, and a `dbt` started by hand
-    or by a test writes its target and logs under data/dbt too."""
+    """Variables dbt reads: the warehouse follows WORKFORCE_DATA_DIR (or WORKFORCE_WAREHOUSE_URL),
+    and a `dbt` started by hand or by a test writes its target and logs under data/dbt too."""
     return {
+        **_server_environment(),
         "WORKFORCE_WAREHOUSE_PATH": str(paths.warehouse_path()),
         "DBT_TARGET_PATH": str(target_dir()),
         "DBT_LOG_PATH": str(log_dir()),
@@ -81,7 +101,7 @@ def log_dir() -> Path:
 def fingerprint() -> str:
     """Changes whenever a parse could give a different manifest."""
     digest = hashlib.sha256()
-    for package in ("dbt-core", "dbt-duckdb"):
+    for package in ("dbt-core", "dbt-duckdb", "dbt-postgres"):
         digest.update(f"{package}=={importlib.metadata.version(package)}\n".encode())
     digest.update(f"{PROJECT_DIR}\n".encode())
     files = sorted({p for pattern in _SOURCE_PATTERNS for p in PROJECT_DIR.glob(pattern) if p.is_file()})
@@ -93,7 +113,7 @@ def fingerprint() -> str:
 
 def prepare() -> Path:
     """The folder holding the parsed manifest of the project as it is now; parses it if needed."""
-    manifests = paths.dbt_dir() / "manifests"
+    manifests = paths.dbt_dir() / "manifests" / target_name()
     folder = manifests / fingerprint()
     if (folder / MANIFEST_PICKLE).exists():
         return folder
@@ -174,6 +194,8 @@ def invoke(
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
     from dbt.cli.main import dbtRunner
 
+    for stale in [name for name in os.environ if name.startswith("WORKFORCE_SERVER_")]:
+        del os.environ[stale]  # a server named earlier in this process, e.g. by a test
     os.environ.update(dbt_environment())
     command = [
         *args,
@@ -185,6 +207,8 @@ def invoke(
         str(target or target_dir()),
         "--log-path",
         str(log_dir()),
+        "--target",
+        target_name(),
         "--quiet",
     ]
     try:

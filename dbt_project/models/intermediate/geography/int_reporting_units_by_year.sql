@@ -69,7 +69,7 @@ member_attributes as (
     select
         members.time_period,
         members.reporting_unit_code,
-        list(members.member_old_la_code order by members.member_old_la_code) as member_old_la_codes,
+        array_agg(members.member_old_la_code order by members.member_old_la_code) as member_old_la_codes,
         max(members.member_old_la_code) filter (where members.is_lead) as lead_old_la_code,
         string_agg(local_authorities.la_name, ' / ' order by members.member_old_la_code) as member_names,
         string_agg(local_authorities.new_la_code, ' / ' order by members.member_old_la_code) as member_new_codes,
@@ -88,7 +88,7 @@ final as (
         units.reporting_unit_code,
         member_attributes.member_old_la_codes,
         member_attributes.lead_old_la_code,
-        len(member_attributes.member_old_la_codes) > 1 as is_joint_return,
+        array_length(member_attributes.member_old_la_codes, 1) > 1 as is_joint_return,
         coalesce(units.published_la_name, member_attributes.member_names) as la_name,
         coalesce(units.published_new_la_code, member_attributes.member_new_codes) as new_la_code,
         regions.region_code,

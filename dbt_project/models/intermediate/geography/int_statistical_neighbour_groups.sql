@@ -48,15 +48,11 @@ unit_members as (
     from units
 ),
 
-model_choice as (
+model_candidates as (
     select
         units.time_period,
         units.reporting_unit_code,
-        modelled_councils.sn_model
-    from units
-    inner join modelled_councils
-        on units.lead_old_la_code = modelled_councils.old_la_code
-    qualify
+        modelled_councils.sn_model,
         row_number() over (
             partition by units.time_period, units.reporting_unit_code
             order by
@@ -67,7 +63,19 @@ model_choice as (
                     end
                 ) desc,
                 modelled_councils.sn_model desc
-        ) = 1
+        ) as model_preference
+    from units
+    inner join modelled_councils
+        on units.lead_old_la_code = modelled_councils.old_la_code
+),
+
+model_choice as (
+    select
+        time_period,
+        reporting_unit_code,
+        sn_model
+    from model_candidates
+    where model_preference = 1
 ),
 
 -- Every list the unit's councils have in the chosen model: the lead's, then the other members'.
@@ -155,19 +163,32 @@ listed_elsewhere as (
             and listed.reporting_unit_code != standing_for.neighbour_unit_code
 ),
 
-candidate_areas as (
-    select listed.*
+listings as (
+    select
+        listed.*,
+        row_number() over (
+            partition by listed.time_period, listed.reporting_unit_code, listed.neighbour_old_la_code
+            order by not listed.is_lead_list, listed.model_rank, listed.listed_by_old_la_code
+        ) as listing_preference
     from listed
     inner join listed_elsewhere
         on
             listed.time_period = listed_elsewhere.time_period
             and listed.reporting_unit_code = listed_elsewhere.reporting_unit_code
             and listed.neighbour_old_la_code = listed_elsewhere.neighbour_old_la_code
-    qualify
-        row_number() over (
-            partition by listed.time_period, listed.reporting_unit_code, listed.neighbour_old_la_code
-            order by not listed.is_lead_list, listed.model_rank, listed.listed_by_old_la_code
-        ) = 1
+),
+
+candidate_areas as (
+    select
+        time_period,
+        reporting_unit_code,
+        sn_model,
+        listed_by_old_la_code,
+        is_lead_list,
+        model_rank,
+        neighbour_old_la_code
+    from listings
+    where listing_preference = 1
 ),
 
 areas as (

@@ -17,14 +17,14 @@ local_authorities as (
 ),
 
 deduplicated as (
-    select *
-    from inspections
-    qualify
+    select
+        *,
         row_number() over (
             partition by new_la_code, inspection_date
             -- Both files describe the same inspection; the history row also says its type.
             order by (file_kind = 'history') desc, source_file desc
-        ) = 1
+        ) as file_choice
+    from inspections
 ),
 
 final as (
@@ -43,6 +43,7 @@ final as (
         deduplicated.source_file
     from deduplicated
     inner join local_authorities on deduplicated.new_la_code = local_authorities.new_la_code
+    where deduplicated.file_choice = 1
 )
 
 select * from final

@@ -32,7 +32,7 @@ candidates as (
     inner join reorganisations on units.lead_old_la_code = reorganisations.successor_old_la_code
 ),
 
-in_force as (
+ranked as (
     select
         candidates.time_period,
         candidates.reporting_unit_code,
@@ -41,17 +41,30 @@ in_force as (
         judgements.overall_effectiveness,
         judgements.inspection_date,
         judgements.publication_date,
-        judgements.inspection_type
+        judgements.inspection_type,
+        row_number() over (
+            partition by candidates.time_period, candidates.reporting_unit_code
+            order by candidates.preference asc, judgements.publication_date desc
+        ) as judgement_choice
     from candidates
     inner join judgements
         on
             candidates.judged_old_la_code = judgements.old_la_code
             and judgements.publication_date <= make_date(candidates.time_period, 9, 30)
-    qualify
-        row_number() over (
-            partition by candidates.time_period, candidates.reporting_unit_code
-            order by candidates.preference asc, judgements.publication_date desc
-        ) = 1
+),
+
+in_force as (
+    select
+        time_period,
+        reporting_unit_code,
+        judged_old_la_code,
+        judged_la_name,
+        overall_effectiveness,
+        inspection_date,
+        publication_date,
+        inspection_type
+    from ranked
+    where judgement_choice = 1
 )
 
 select * from in_force

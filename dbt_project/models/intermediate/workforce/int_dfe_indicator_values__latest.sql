@@ -18,6 +18,16 @@ coded as (
     from values_by_release
 ),
 
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by time_period, geographic_level, area_code, measure
+            order by release_latest_year desc, release_file desc
+        ) as release_choice
+    from coded
+),
+
 final as (
     select
         time_period,
@@ -32,12 +42,8 @@ final as (
         published_value,
         suppression_reason,
         release_file
-    from coded
-    qualify
-        row_number() over (
-            partition by time_period, geographic_level, area_code, measure
-            order by release_latest_year desc, release_file desc
-        ) = 1
+    from ranked
+    where release_choice = 1
 )
 
 select * from final

@@ -38,24 +38,35 @@ unit_members as (
 
 -- The latest file any member council sent for the unit-year (a joint return may come under
 -- either member's code).
-latest_attempt as (
+attempts as (
     select
         unit_members.time_period,
         unit_members.reporting_unit_code,
         load_history.load_status,
         load_history.file_sha256,
         load_history.loaded_at,
-        load_history.error_count
+        load_history.error_count,
+        row_number() over (
+            partition by unit_members.time_period, unit_members.reporting_unit_code
+            order by load_history.loaded_at desc
+        ) as attempt_recency
     from unit_members
     inner join load_history
         on
             unit_members.member_old_la_code = load_history.old_la_code
             and unit_members.time_period = load_history.collection_year
-    qualify
-        row_number() over (
-            partition by unit_members.time_period, unit_members.reporting_unit_code
-            order by load_history.loaded_at desc
-        ) = 1
+),
+
+latest_attempt as (
+    select
+        time_period,
+        reporting_unit_code,
+        load_status,
+        file_sha256,
+        loaded_at,
+        error_count
+    from attempts
+    where attempt_recency = 1
 ),
 
 published_wide as (
@@ -122,7 +133,7 @@ final as (
             when returned_with_rates.reporting_unit_code is null and latest_attempt.load_status = 'quarantined'
                 then
                     'The council''s return (received '
-                    || strftime(latest_attempt.loaded_at, '%Y-%m-%d')
+                    || cast(cast(latest_attempt.loaded_at as date) as varchar)
                     || ') failed validation with '
                     || latest_attempt.error_count
                     || ' error(s) and no earlier return is loaded: DfE''s published figures are used.'
@@ -131,15 +142,15 @@ final as (
             when latest_attempt.load_status = 'quarantined'
                 then
                     'A later return (received '
-                    || strftime(latest_attempt.loaded_at, '%Y-%m-%d')
+                    || cast(cast(latest_attempt.loaded_at as date) as varchar)
                     || ') failed validation with '
                     || latest_attempt.error_count
                     || ' error(s) and was quarantined, so the return loaded on '
-                    || strftime(returned_with_rates.loaded_at, '%Y-%m-%d')
+                    || cast(cast(returned_with_rates.loaded_at as date) as varchar)
                     || ' is used.'
             else
                 'The latest return the council sent, loaded on '
-                || strftime(returned_with_rates.loaded_at, '%Y-%m-%d')
+                || cast(cast(returned_with_rates.loaded_at as date) as varchar)
                 || '.'
         end as return_note,
         {%- for measure in workforce_measure_columns() %}

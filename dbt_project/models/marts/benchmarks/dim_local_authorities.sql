@@ -7,7 +7,7 @@ with
 -- carries joint codes ('314 / 318', built below from the reporting units) and non-LA codes.
 local_authorities as (
     select * from {{ ref('stg_reference__local_authorities') }}
-    where regexp_matches(old_la_code, '^[0-9]{3}$') and region_code like 'E12%'
+    where old_la_code ~ '^[0-9]{3}$' and region_code like 'E12%'
 ),
 
 regions as (
@@ -42,8 +42,13 @@ latest_code as (
         region_code,
         la_type,
         operational_to is null as is_live
-    from local_authorities
-    qualify row_number() over (partition by old_la_code order by operational_from desc) = 1
+    from (
+        select
+            *,
+            row_number() over (partition by old_la_code order by operational_from desc) as code_recency
+        from local_authorities
+    ) as dated_codes
+    where code_recency = 1
 ),
 
 code_history as (
@@ -51,7 +56,7 @@ code_history as (
         old_la_code,
         min(operational_from) as operational_from,
         case when bool_and(operational_to is not null) then max(operational_to) end as operational_to,
-        list(distinct new_la_code) as all_new_la_codes
+        array_agg(distinct new_la_code order by new_la_code) as all_new_la_codes
     from local_authorities
     group by old_la_code
 ),
@@ -59,9 +64,9 @@ code_history as (
 neighbour_lists as (
     select
         old_la_code,
-        list(neighbour_old_la_code order by neighbour_rank) filter (where sn_model = 2021)
+        array_agg(neighbour_old_la_code order by neighbour_rank) filter (where sn_model = 2021)
             as statistical_neighbours_2021,
-        list(neighbour_old_la_code order by neighbour_rank) filter (where sn_model = 2025)
+        array_agg(neighbour_old_la_code order by neighbour_rank) filter (where sn_model = 2025)
             as statistical_neighbours_2025
     from neighbours
     group by old_la_code
@@ -81,26 +86,29 @@ councils as (
         latest_code.old_la_code,
         latest_code.la_name,
         latest_code.new_la_code,
-        list_filter(code_history.all_new_la_codes, code -> code != latest_code.new_la_code) as previous_new_la_codes,
+        {{ list_without('code_history.all_new_la_codes', 'latest_code.new_la_code') }} as previous_new_la_codes,
         latest_code.region_code,
         latest_code.la_type,
         case when latest_code.is_live then 'live' else 'terminated' end as la_status,
         code_history.operational_from,
         code_history.operational_to,
         false as is_joint_reporting_unit,
-        [latest_code.old_la_code] as member_old_la_codes,
+        array[latest_code.old_la_code] as member_old_la_codes,
         (
-            select list(distinct joint_units.reporting_unit_code)
+            select array_agg(distinct joint_units.reporting_unit_code order by joint_units.reporting_unit_code)
             from joint_units
             where joint_units.member_old_la_code = latest_code.old_la_code
         ) as joint_reporting_unit_codes,
         (
-            select list(distinct predecessors.predecessor_old_la_code order by predecessors.predecessor_old_la_code)
+            select
+                array_agg(
+                    distinct predecessors.predecessor_old_la_code order by predecessors.predecessor_old_la_code
+                )
             from reorganisations as predecessors
             where predecessors.successor_old_la_code = latest_code.old_la_code
         ) as predecessor_old_la_codes,
         (
-            select list(distinct successors.successor_old_la_code order by successors.successor_old_la_code)
+            select array_agg(distinct successors.successor_old_la_code order by successors.successor_old_la_code)
             from reorganisations as successors
             where successors.predecessor_old_la_code = latest_code.old_la_code
         ) as successor_old_la_codes
@@ -113,25 +121,26 @@ joint_rows as (
         joint_units.reporting_unit_code as old_la_code,
         string_agg(councils.la_name, ' / ' order by councils.old_la_code) as la_name,
         string_agg(councils.new_la_code, ' / ' order by councils.old_la_code) as new_la_code,
-        [] as previous_new_la_codes,
+        cast(array[] as varchar[]) as previous_new_la_codes,
         max(councils.region_code) as region_code,
         'Joint reporting unit' as la_type,
         'joint reporting unit' as la_status,
         max(councils.operational_from) as operational_from,
         cast(null as date) as operational_to,
         true as is_joint_reporting_unit,
-        list(councils.old_la_code order by councils.old_la_code) as member_old_la_codes,
-        [] as joint_reporting_unit_codes,
-        [] as predecessor_old_la_codes,
-        [] as successor_old_la_codes
+        array_agg(councils.old_la_code order by councils.old_la_code) as member_old_la_codes,
+        cast(array[] as varchar[]) as joint_reporting_unit_codes,
+        cast(array[] as varchar[]) as predecessor_old_la_codes,
+        cast(array[] as varchar[]) as successor_old_la_codes
     from joint_units
     inner join councils on joint_units.member_old_la_code = councils.old_la_code
     group by joint_units.reporting_unit_code
 ),
 
 all_areas as (
+    -- The two have the same columns in the same order.
     select * from councils
-    union all by name
+    union all
     select * from joint_rows
 ),
 
@@ -140,7 +149,7 @@ final as (
         all_areas.old_la_code,
         all_areas.la_name,
         all_areas.new_la_code,
-        cast(coalesce(all_areas.previous_new_la_codes, []) as varchar[]) as previous_new_la_codes,
+        coalesce(all_areas.previous_new_la_codes, cast(array[] as varchar[])) as previous_new_la_codes,
         all_areas.la_type,
         all_areas.la_status,
         all_areas.operational_from,
@@ -151,11 +160,13 @@ final as (
         coalesce(own_london.sub_region_name, joint_london.sub_region_name) as sub_region_name,
         all_areas.is_joint_reporting_unit,
         cast(all_areas.member_old_la_codes as varchar[]) as member_old_la_codes,
-        cast(coalesce(all_areas.joint_reporting_unit_codes, []) as varchar[]) as joint_reporting_unit_codes,
-        cast(coalesce(all_areas.predecessor_old_la_codes, []) as varchar[]) as predecessor_old_la_codes,
-        cast(coalesce(all_areas.successor_old_la_codes, []) as varchar[]) as successor_old_la_codes,
-        cast(coalesce(neighbour_lists.statistical_neighbours_2021, []) as varchar[]) as statistical_neighbours_2021,
-        cast(coalesce(neighbour_lists.statistical_neighbours_2025, []) as varchar[]) as statistical_neighbours_2025,
+        coalesce(all_areas.joint_reporting_unit_codes, cast(array[] as varchar[])) as joint_reporting_unit_codes,
+        coalesce(all_areas.predecessor_old_la_codes, cast(array[] as varchar[])) as predecessor_old_la_codes,
+        coalesce(all_areas.successor_old_la_codes, cast(array[] as varchar[])) as successor_old_la_codes,
+        coalesce(neighbour_lists.statistical_neighbours_2021, cast(array[] as varchar[]))
+            as statistical_neighbours_2021,
+        coalesce(neighbour_lists.statistical_neighbours_2025, cast(array[] as varchar[]))
+            as statistical_neighbours_2025,
         data_years.first_year_with_data,
         data_years.last_year_with_data
     from all_areas

@@ -40,17 +40,19 @@ fractions as (
         units.reporting_unit_code as area_code,
         units.la_name as area_name,
         units.source as members_source,
-        unnest({{ workforce_measure_fractions('units', rounded_members=false) }}, recursive := true)
+        measure_fractions.*
     from units
-    union all by name
+    cross join lateral {{ workforce_measure_fractions('units', rounded_members=false) }}
+    union all
     select
         groups.time_period,
         groups.geographic_level,
         groups.area_code,
         groups.area_name,
         groups.source as members_source,
-        unnest({{ workforce_measure_fractions('groups', rounded_members=true) }}, recursive := true)
+        measure_fractions.*
     from groups
+    cross join lateral {{ workforce_measure_fractions('groups', rounded_members=true) }}
 ),
 
 steps as (
@@ -59,7 +61,8 @@ steps as (
         measures.decimals,
         published.published_value,
         published.release_file,
-        cast(round(published.published_value * 10 ** measures.decimals) as hugeint) as published_steps,
+        cast(round(published.published_value * power(10, measures.decimals)) as {{ exact_integer() }})
+            as published_steps,
         {{ half_up_steps(['fractions.numerator', 'fractions.denominator'], 'measures.decimals') }} as recomputed_steps,
         -- The published figure's possible range when some members are DfE's rounded figures.
         {{ half_up_steps(
@@ -111,11 +114,11 @@ final as (
         cast(members_source as varchar) as members_source,
         cast(rounded_members as integer) as dfe_rounded_members,
         cast(members_without_figures as integer) as members_without_figures,
-        cast(recomputed_value as double) as recomputed_value,
-        cast(cast(recomputed_steps as decimal(38, 0)) / 10 ** decimals as double) as recomputed_rounded,
-        cast(published_value as double) as published_value,
+        cast(recomputed_value as double precision) as recomputed_value,
+        cast(cast(recomputed_steps as decimal(38, 0)) / power(10, decimals) as double precision) as recomputed_rounded,
+        cast(published_value as double precision) as published_value,
         {{ exact_difference('recomputed_value', 'published_value') }} as difference,
-        cast(0.5 / 10 ** decimals as double) as tolerance,
+        cast(0.5 / power(10, decimals) as double precision) as tolerance,
         cast(release_file as varchar) as release_file,
         exceeds_rounding,
         exception_reason is not null as is_registered_exception,

@@ -60,10 +60,11 @@ areas as (
         sn_model,
         neighbour_rank,
         neighbour_old_la_code,
-        list(neighbour_unit_code order by neighbour_unit_code) as neighbour_unit_codes,
+        array_agg(neighbour_unit_code order by neighbour_unit_code) as neighbour_unit_codes,
         count(*) as unit_count,
         {%- for name, measure in var('measures').items() if measure.rate is defined %}
-        any_value({{ name }}__own) as {{ name }}__own,
+        -- One value per area when it has one unit, which is the only case it is read.
+        min({{ name }}__own) as {{ name }}__own,
         sum({{ measure.rate.denominator | join(' + ') }}) as {{ name }}__denominator,
         {%- endfor %}
         {{ workforce_rates(aggregate=true) }}
@@ -73,23 +74,26 @@ areas as (
 
 area_values as (
     select
-        time_period,
-        reporting_unit_code,
-        sn_model,
-        neighbour_rank,
-        neighbour_old_la_code,
-        neighbour_unit_codes,
-        unnest([
-            {%- for name in workforce_rate_columns() %}
-            {
-                'measure': '{{ name }}',
-                'neighbour_value': case when unit_count = 1 then {{ name }}__own else {{ name }} end,
-                'denominator': {{ name }}__denominator
-            }
-            {{- "," if not loop.last }}
-            {%- endfor %}
-        ], recursive := true)
+        areas.time_period,
+        areas.reporting_unit_code,
+        areas.sn_model,
+        areas.neighbour_rank,
+        areas.neighbour_old_la_code,
+        areas.neighbour_unit_codes,
+        measure_values.measure,
+        measure_values.neighbour_value,
+        measure_values.denominator
     from areas
+    cross join lateral (
+        values
+        {%- for name in workforce_rate_columns() %}
+        (
+            '{{ name }}',
+            case when areas.unit_count = 1 then areas.{{ name }}__own else areas.{{ name }} end,
+            areas.{{ name }}__denominator
+        ){{ "," if not loop.last }}
+        {%- endfor %}
+    ) as measure_values (measure, neighbour_value, denominator)
 ),
 
 -- DfE's symbol for a listed council: its unit's, or, of several units, one that stops ranking.
@@ -107,9 +111,9 @@ area_statuses as (
     inner join statuses
         on
             area_values.time_period = statuses.time_period
-            and list_contains(area_values.neighbour_unit_codes, statuses.reporting_unit_code)
+            and statuses.reporting_unit_code = any(area_values.neighbour_unit_codes)
             and area_values.measure = statuses.measure
-    group by all
+    group by area_values.time_period, area_values.reporting_unit_code, area_values.neighbour_rank, area_values.measure
 ),
 
 final as (
@@ -122,7 +126,7 @@ final as (
         cast(councils.la_name as varchar) as neighbour_name,
         cast(area_values.neighbour_unit_codes as varchar[]) as neighbour_unit_codes,
         cast(area_values.sn_model as integer) as sn_model,
-        cast(area_values.neighbour_value as double) as neighbour_value,
+        cast(area_values.neighbour_value as double precision) as neighbour_value,
         cast(area_statuses.dfe_status as varchar) as dfe_status,
         coalesce(area_values.denominator < {{ var('small_base_denominator') }}, false) as is_small_base,
         (

@@ -44,31 +44,33 @@ judgements as (
 -- Each benchmarked rate of each row, with the denominator it rests on.
 indicator_values as (
     select
-        time_period,
-        geographic_level,
-        area_code,
-        unnest([
-            {%- for name, measure in var('measures').items() if measure.rate is defined %}
-            {
-                'measure': '{{ name }}',
-                'measure_value': {{ name }},
-                'denominator': cast({{ measure.rate.denominator | join(' + ') }} as double)
-            }{{ "," if not loop.last }}
-            {%- endfor %}
-        ], recursive := true)
+        indicators.time_period,
+        indicators.geographic_level,
+        indicators.area_code,
+        measure_values.measure,
+        measure_values.measure_value,
+        measure_values.denominator
     from indicators
+    cross join lateral (
+        values
+        {%- for name, measure in var('measures').items() if measure.rate is defined %}
+        (
+            '{{ name }}',
+            indicators.{{ name }},
+            cast(indicators.{{ measure.rate.denominator | join(' + indicators.') }} as double precision)
+        ){{ "," if not loop.last }}
+        {%- endfor %}
+    ) as measure_values (measure, measure_value, denominator)
 ),
 
 recomputed_group_values as (
     select
-        time_period,
-        area_code,
-        unnest([
-            {%- for name in workforce_rate_columns() %}
-            { 'measure': '{{ name }}', 'measure_value': {{ name }} }{{ "," if not loop.last }}
-            {%- endfor %}
-        ], recursive := true)
+        recomputed_groups.time_period,
+        recomputed_groups.area_code,
+        unpivoted.measure,
+        unpivoted.measure_value
     from recomputed_groups
+    cross join lateral {{ unpivot_columns('recomputed_groups', workforce_rate_columns(), 'measure_value') }}
 ),
 
 -- The years DfE has published for each region and England.
@@ -129,7 +131,7 @@ unit_values as (
             when indicator_values.denominator < {{ var('small_base_denominator') }}
                 then
                     'not ranked: small base (a denominator of '
-                    || round(indicator_values.denominator, 1)
+                    || cast(indicator_values.denominator as decimal(18, 1))
                     || ', below {{ var("small_base_denominator") }})'
         end as not_ranked_reason
     from indicator_values
@@ -176,8 +178,9 @@ neighbour_statistics as (
         measure,
         -- Averaged as exact decimals, so the result does not depend on the order rates are added in and
         -- the median of 14.6 and 14.7 is 14.65 (which rounds to 14.7), not the float 14.649999999999999.
-        cast(avg(cast(neighbour_value as decimal(24, 12))) filter (where is_in_mean) as double) as sn_mean_value,
-        cast(median(cast(neighbour_value as decimal(24, 12))) filter (where is_in_mean) as double)
+        cast(avg(cast(neighbour_value as decimal(24, 12))) filter (where is_in_mean) as double precision)
+            as sn_mean_value,
+        cast({{ exact_median('cast(neighbour_value as decimal(24, 12))', 'is_in_mean') }} as double precision)
             as sn_median_value,
         count(*) filter (where is_in_mean) as sn_neighbour_count,
         min(sn_model) as sn_model

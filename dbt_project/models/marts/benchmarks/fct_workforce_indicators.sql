@@ -39,7 +39,7 @@ unit_rows as (
         return_note,
         quarantined_file_sha256,
         is_synthetic,
-        null as group_value_source,
+        cast(null as varchar) as group_value_source,
         1 as member_count,
         suppression_notes,
         {{ workforce_measure_columns() | join(',\n        ') }}
@@ -67,19 +67,19 @@ group_rows as (
         groups.geographic_level,
         groups.area_code,
         groups.area_name,
-        null as old_la_code,
-        null as new_la_code,
-        null as la_name,
+        cast(null as varchar) as old_la_code,
+        cast(null as varchar) as new_la_code,
+        cast(null as varchar) as la_name,
         groups.region_code,
         groups.region_name,
         groups.source,
-        null as return_status,
-        null as return_source_file,
-        null as return_file_sha256,
-        null as return_loaded_at,
-        null as return_generated_at,
-        null as return_note,
-        null as quarantined_file_sha256,
+        cast(null as varchar) as return_status,
+        cast(null as varchar) as return_source_file,
+        cast(null as varchar) as return_file_sha256,
+        cast(null as timestamptz) as return_loaded_at,
+        cast(null as varchar) as return_generated_at,
+        cast(null as varchar) as return_note,
+        cast(null as varchar) as quarantined_file_sha256,
         groups.is_synthetic and published.area_code is null as is_synthetic,
         case
             when groups.geographic_level = 'Statistical neighbours' then 'recomputed'
@@ -100,8 +100,9 @@ group_rows as (
 ),
 
 all_rows as (
+    -- The two have the same columns in the same order.
     select * from unit_rows
-    union all by name
+    union all
     select * from group_rows
 ),
 
@@ -132,7 +133,7 @@ final as (
         {%- if measure in workforce_whole_count_columns() %}
         cast(round({{ measure }}) as bigint) as {{ measure }}{% if not loop.last %},{% endif %}
         {%- else %}
-        cast({{ measure }} as double) as {{ measure }}{% if not loop.last %},{% endif %}
+        cast({{ measure }} as double precision) as {{ measure }}{% if not loop.last %},{% endif %}
         {%- endif %}
         {%- endfor %}
     from all_rows

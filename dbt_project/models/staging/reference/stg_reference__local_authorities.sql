@@ -10,8 +10,8 @@ renamed as (
         nullif(old_la_code, 'x') as old_la_code,
         new_la_code,
         la_name,
-        strptime(date_of_operation, '%d/%m/%Y')::date as operational_from,
-        strptime(nullif(date_of_termination, ''), '%d/%m/%Y')::date as operational_to,
+        {{ date_from_dmy('date_of_operation') }} as operational_from,
+        {{ date_from_dmy("nullif(date_of_termination, '')") }} as operational_to,
         parent_geography_code as region_code,
         entity_description as la_type,
         status as la_status

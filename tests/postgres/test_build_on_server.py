@@ -1,0 +1,125 @@
+"""One dbt project, two targets: the scenario (conftest.py) built and published on the embedded
+default, then built again with WORKFORCE_WAREHOUSE_URL naming a server. There the raw tables are
+written, dbt builds with its data tests, the Great Expectations suites check the marts and the
+version is published; its published tables equal DuckDB's, row for row, at published precision.
+Worker-level rows reach the server only in schemas no reader role can use.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import psycopg
+import pytest
+
+from orchestration import runner
+from orchestration.lib import paths, warehouse
+from orchestration.lib.publish import publication
+from orchestration.lib.server import access
+from orchestration.lib.server import warehouse as server_warehouse
+from tests.integration.helpers import published_tables, run_pipeline
+
+READER = "reader_of_marts"
+COUNCIL_READER = "council_reader_of_marts"
+# Worker-level and working relations, one per schema no reader may use.
+WORKING_RELATIONS = (
+    "raw_csww.workers",
+    "sensitive.stg_csww__workers",
+    "sensitive.int_worker_roles_flagged",
+    "intermediate.int_workforce_unit_years",
+    "marts.fct_workforce_benchmarks",
+)
+
+
+@pytest.fixture(scope="module")
+def built(embedded_root: Path, pg_database: str) -> Iterator[tuple[str, runner.RunReport, dict[str, list[tuple]]]]:
+    """(server URL, the server run's report, the embedded version's tables) after the server run."""
+    embedded = published_tables()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WORKFORCE_WAREHOUSE_URL", pg_database)
+        report = run_pipeline()
+        assert report.succeeded, report.describe()
+    with psycopg.connect(pg_database) as con:
+        for role, group in ((READER, access.ANALYST_GROUP), (COUNCIL_READER, access.COUNCIL_GROUP)):
+            con.execute(f"drop role if exists {role}")
+            con.execute(f"create role {role} login in role {group}")
+    yield pg_database, report, embedded
+
+
+def _same(got: Any, want: Any) -> bool:
+    """Equal, a double within 1e-9 (far below any published precision: DfE publishes at most 2 places)."""
+    if isinstance(want, float) and isinstance(got, float):
+        return math.isclose(got, want, rel_tol=1e-12, abs_tol=1e-9)
+    return got == want
+
+
+def test_dbt_built_and_checked_the_marts_on_the_server(built: tuple[str, runner.RunReport, Any]) -> None:
+    url, report, _ = built
+    assert not report.checks_with("failed")
+    evaluated = {check["check"] for check in report.checks}
+    assert {f"marts__{table}" for table in publication.PUBLISHED_TABLES} <= evaluated  # the GE suites
+    assert len(report.checks_with("passed")) > 200  # and dbt's data tests
+    with psycopg.connect(url) as con:
+        for table in publication.PUBLISHED_TABLES:
+            built_rows = con.execute(f"select count(*) from marts.{table}").fetchone()
+            published_rows = con.execute(f"select count(*) from published.{table}").fetchone()
+            assert built_rows == published_rows and built_rows[0] > 0, table
+
+
+@pytest.mark.parametrize("table", sorted(publication.PUBLISHED_TABLES))
+def test_the_server_publishes_what_the_embedded_default_publishes(built: tuple[str, Any, Any], table: str) -> None:
+    url, _, embedded = built
+    with duckdb.connect(str(paths.published_dir() / publication.PUBLISHED_DB_NAME), read_only=True) as con:
+        columns = [row[0] for row in con.execute(f"describe {table}").fetchall()]
+    order = ", ".join(f'"{c}"' for c in publication.PUBLISHED_TABLES[table])
+    listed = ", ".join(f'"{c}"' for c in columns)
+    with psycopg.connect(url) as con:
+        found = con.execute(f"select {listed} from published.{table} order by {order}").fetchall()
+    expected = embedded[table]
+    assert len(found) == len(expected) > 0
+    for got, want in zip(found, expected, strict=True):
+        differing = [(c, g, w) for c, g, w in zip(columns, got, want, strict=True) if not _same(g, w)]
+        assert not differing, f"{table} row {want[: len(publication.PUBLISHED_TABLES[table])]}: {differing}"
+
+
+@pytest.mark.parametrize("role", [READER, COUNCIL_READER])
+@pytest.mark.parametrize("relation", WORKING_RELATIONS)
+def test_no_reader_role_can_touch_worker_level_or_working_tables(
+    built: tuple[str, Any, Any], role: str, relation: str
+) -> None:
+    url, _, _ = built
+    with psycopg.connect(url.replace("postgresql://workforce@", f"postgresql://{role}@"), autocommit=True) as con:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            con.execute(f"select count(*) from {relation}")
+        assert con.execute("select count(*) from published.dim_measures").fetchone()[0] > 0
+
+
+def test_raw_tables_are_written_to_the_server_load_by_load(built: tuple[str, Any, Any]) -> None:
+    """Only the loads the server lacks are written and those DuckDB no longer holds removed; a
+    second write changes nothing."""
+    url, _, _ = built
+    with warehouse.connect() as con:
+        assert all(change == {"added": 0, "removed": 0} for change in server_warehouse.write_raw(url, con).values())
+        council, year = con.execute("select old_la_code, collection_year from raw_csww.returns limit 1").fetchone()
+        held = con.execute(
+            "select count(*) from raw_csww.workers where old_la_code = ? and collection_year = ?", [council, year]
+        ).fetchone()[0]
+        con.execute("create temporary table kept as select * from raw_csww.workers")
+        con.execute("delete from raw_csww.workers where old_la_code = ? and collection_year = ?", [council, year])
+        try:
+            assert server_warehouse.write_raw(url, con)["raw_csww.workers"] == {"added": 0, "removed": held}
+            con.execute(
+                "insert into raw_csww.workers select * from kept where old_la_code = ? and collection_year = ?",
+                [council, year],
+            )
+            assert server_warehouse.write_raw(url, con)["raw_csww.workers"] == {"added": held, "removed": 0}
+        finally:
+            con.execute("delete from raw_csww.workers")
+            con.execute("insert into raw_csww.workers select * from kept")
+    with psycopg.connect(url) as server, warehouse.connect() as con:
+        count = "select count(*), count(distinct file_sha256) from raw_csww.workers"
+        assert server.execute(count).fetchone() == con.execute(count).fetchone()
