@@ -29,7 +29,7 @@ def test_two_processes_starting_at_once_parse_the_project_once(tmp_path: Path) -
 
     assert [process.returncode for process in starts] == [0, 0]
     assert folders[0] == folders[1]
-    manifests = tmp_path / "data" / "dbt" / "manifests"
+    manifests = tmp_path / "data" / "dbt" / "manifests" / "local"
     assert sorted(p.name for p in manifests.iterdir() if p.is_dir()) == [Path(folders[0]).name]
     assert (Path(folders[0]) / "manifest.json").exists()
     dbt_log = (tmp_path / "data" / "dbt" / "logs" / "dbt.log").read_text()

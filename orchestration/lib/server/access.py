@@ -16,8 +16,8 @@ provisional rows) and `dfe_published_years`, which the portal writes from the ag
 published version (portal/server_access.py). Both fail closed: a year missing from
 `dfe_published_years` counts as provisional, a pair missing from `provisional_viewers` hides rows.
 
-Worker-level data never reaches the server: loads and dbt run in the working DuckDB, and only the
-audited marts (aggregates) are published here.
+Worker-level rows are on the server only in the schemas loads and dbt write (server/warehouse.py),
+on which neither group, nor PUBLIC, has any right; the groups read `published` only.
 """
 
 from __future__ import annotations
