@@ -26,6 +26,7 @@ import duckdb
 from orchestration.lib import landing, paths
 from orchestration.lib.load import outcomes
 from orchestration.lib.publish import packs, publication
+from orchestration.lib.publish import postgres as server_publishing
 from orchestration.lib.publish.packs import suppression
 from orchestration.lib.publish.packs.content import dfe_symbols
 from orchestration.lib.publish.packs.formats import PACK_FORMATS as PACK_FORMATS_BY_NAME
@@ -43,6 +44,10 @@ PublishError = publication.PublishError
 # The shared deployment's server: the agreement's sharing for its row policies, council logins.
 server_url = paths.warehouse_server_url
 write_server_sharing = server_access.write_sharing
+PORTAL_GROUP = server_access.PORTAL_GROUP
+ACTING_COUNCIL = server_access.ACTING_COUNCIL
+EVERY_COUNCIL = server_access.EVERY_COUNCIL
+PUBLISHED_SCHEMA = server_publishing.PUBLISHED_SCHEMA
 
 
 def add_server_council_login(url: str, role: str, old_la_code: str, password: str) -> None:
@@ -60,7 +65,7 @@ def add_server_portal_login(url: str, role: str, password: str | None) -> None:
 
     with psycopg.connect(url) as con:
         postgres.create_schema(con)
-        server_access.add_login(con, role, postgres.PORTAL_GROUP, password)
+        server_access.add_login(con, role, PORTAL_GROUP, password)
 
 
 # What DfE's suppression notes say and the packs' small-number rule, applied the same way on pages.
@@ -238,8 +243,9 @@ class PublishedReader:
         return publication.current_version()
 
     @contextlib.contextmanager
-    def cursor(self) -> Iterator[tuple[str, duckdb.DuckDBPyConnection]]:
-        """(version, cursor) on the current published version; raises PackError when none exists."""
+    def cursor(self, acting_for: str = EVERY_COUNCIL) -> Iterator[tuple[str, duckdb.DuckDBPyConnection]]:
+        """(version, cursor) on the current published version; raises PackError when none exists.
+        The DuckDB copy has no row policies: `acting_for` matters on the server (ServerPublishedReader)."""
         folder = publication.current_folder()
         database = folder / publication.PUBLISHED_DB_NAME if folder else None
         version = folder.name if folder else ""
@@ -263,6 +269,69 @@ class PublishedReader:
             for connection in self._connections.values():
                 connection.close()
             self._connections.clear()
+
+
+class ServerPublishedReader:
+    """The published tables on the server, read through the portal's login under the row policies.
+
+    Each `cursor()` is one read-only REPEATABLE READ transaction, so a page reads one version
+    whatever is published meanwhile, acting for one council (or EVERY_COUNCIL, an analyst's
+    request): the server then returns only the rows that council may see, so no query the portal
+    gets wrong can show it another council's provisional figures. One connection per thread.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._local = threading.local()
+
+    def _connection(self) -> Any:
+        import psycopg
+
+        con = getattr(self._local, "con", None)
+        if con is None or con.closed:
+            con = psycopg.connect(self.url)
+            con.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            con.read_only = True
+            self._local.con = con
+        return con
+
+    def current_version(self) -> str | None:
+        try:
+            with self.cursor() as (version, _):
+                return version
+        except PackError:
+            return None
+
+    @contextlib.contextmanager
+    def cursor(self, acting_for: str = EVERY_COUNCIL) -> Iterator[tuple[str, Any]]:
+        con = self._connection()
+        with con.transaction():
+            # The figures' SQL names tables as the DuckDB copy has them: unqualified.
+            con.execute("select set_config('search_path', %s, true)", [PUBLISHED_SCHEMA])
+            con.execute("select set_config(%s, %s, true)", [ACTING_COUNCIL, acting_for])
+            found = con.execute(
+                f"select version from {server_publishing.HISTORY_SCHEMA}.versions where is_current"
+            ).fetchone()
+            if found is None:
+                raise PackError("Nothing is published on the warehouse server yet: the warehouse has not run.", 1)
+            yield found[0], _QmarkCursor(con)
+
+    def close(self) -> None:
+        con = getattr(self._local, "con", None)
+        if con is not None:
+            con.close()
+
+
+class _QmarkCursor:
+    """The figures' SQL is written once, with DuckDB's `?` placeholders; psycopg takes `%s`."""
+
+    def __init__(self, con: Any) -> None:
+        self._con = con
+
+    def execute(self, query: str, args: Any = None) -> Any:
+        if args is None:
+            return self._con.execute(query)
+        return self._con.execute(query.replace("%", "%%").replace("?", "%s"), args)
 
 
 def published_table_file(table: str, fmt: str, cache_dir: Path) -> tuple[str, Path]:
@@ -375,8 +444,8 @@ def dagster_runs(limit: int = 30) -> list[RunInfo]:
     from orchestration.runner import DAGSTER_STORAGE_URL
 
     storage = paths.dagster_storage_url()
-    if storage:  # what the instance's dagster.yaml reads, when the service manager did not set it
-        os.environ.setdefault(DAGSTER_STORAGE_URL, storage)
+    if storage:  # what the instance's dagster.yaml reads: the server's, as `workforce run` sets it
+        os.environ[DAGSTER_STORAGE_URL] = storage
     with dg.DagsterInstance.from_config(str(home)) as instance:
         records = instance.get_run_records(limit=limit)
     runs = []

@@ -49,7 +49,7 @@ class Portal:
     settings: Settings
     store: Store
     agreement: agreement.Agreement
-    reader: adapter.PublishedReader
+    reader: adapter.PublishedReader | adapter.ServerPublishedReader
     templates: Jinja2Templates
     republisher: Republisher | None = None
     _facts: tuple[str, figures.Facts] | None = None
@@ -192,7 +192,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         settings=settings,
         store=store or open_store(settings),
         agreement=agreement.load(settings.agreement_path),
-        reader=adapter.PublishedReader(),
+        # With the portal's state on the server, its figures come from there too, under the policies.
+        reader=(
+            adapter.ServerPublishedReader(settings.database_url) if settings.database_url else adapter.PublishedReader()
+        ),
         templates=_templates(),
     )
 

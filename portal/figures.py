@@ -1,6 +1,8 @@
 """What a signed-in person may see of the published benchmarks, shaped for the pages and the API.
 
-Everything comes from the published version (read-only). A figure is *provisional* when it was
+Everything comes from the published version (read-only): the DuckDB copy, or on the shared
+deployment the server's tables, whose row policies also apply the sharing rule below (the SQL
+here is read by both). A figure is *provisional* when it was
 computed from a council's return for a year DfE has not published. A council's own figures are
 always shown; another council's provisional figures only as the data-sharing agreement allows,
 and otherwise as DfE's `x` with the reason; published figures of any council are shown, except
@@ -113,7 +115,8 @@ class Facts:
 def facts(cur: duckdb.DuckDBPyConnection) -> Facts:
     region_units, england_units = {}, {}
     for year, region, measure, units in cur.execute(
-        "select time_period, region_code, measure, count(la_value) from fct_workforce_benchmarks group by all"
+        "select time_period, region_code, measure, count(la_value) from fct_workforce_benchmarks "
+        "group by time_period, region_code, measure"
     ).fetchall():
         region_units[(year, region, measure)] = units
         england_units[(year, measure)] = england_units.get((year, measure), 0) + units
@@ -193,8 +196,8 @@ def dfe_years(cur: duckdb.DuckDBPyConnection) -> set[int]:
 
 def years_with_figures(cur: duckdb.DuckDBPyConnection) -> dict[str, list[int]]:
     rows = cur.execute(
-        "select old_la_code, list(distinct time_period order by time_period desc) from fct_workforce_benchmarks "
-        "where la_value is not null group by 1"
+        "select old_la_code, array_agg(distinct time_period order by time_period desc) from fct_workforce_benchmarks "
+        "where la_value is not null group by old_la_code"
     ).fetchall()
     return {code: [int(y) for y in found] for code, found in rows}
 
@@ -319,7 +322,11 @@ def measure_detail(
         row = rows.get(neighbour) or rows.get(unit)
         name = viewer.councils[neighbour].name if neighbour in viewer.councils else neighbour
         if row is None:
-            cell = Cell(None, shaper.measures[measure].decimals, symbol="x", meaning=NOT_PUBLISHED)
+            # On the server a row the council may not see is not returned at all: said as the
+            # DuckDB copy's rule says it.
+            withheld = year not in shaper.published_years and not viewer.may_see_provisional(neighbour)
+            meaning = WITHHELD_BY_AGREEMENT if withheld else NOT_PUBLISHED
+            cell = Cell(None, shaper.measures[measure].decimals, symbol="x", meaning=meaning, provisional=withheld)
             neighbours.append(NeighbourRow(neighbour, name, cell, None, None, neighbour == code))
             continue
         cell = shaper.council_cell(row)

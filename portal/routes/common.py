@@ -67,11 +67,16 @@ def council_view(portal: Portal, principal: auth.Principal, code: str, year: int
     return version, viewer, councils[code], unit, available, chosen
 
 
+def acting_for(viewer: figures.Viewer) -> str:
+    """Whom a read of figures is for, as the server's row policies take it: a council, or every council."""
+    return viewer.old_la_code or adapter.EVERY_COUNCIL
+
+
 def benchmarks_rows(portal: Portal, principal: auth.Principal, code: str, year: int | None) -> dict[str, Any]:
     version, viewer, council, unit, available, chosen = council_view(portal, principal, code, year)
 
     def compute() -> list[figures.MeasureRow]:
-        with portal.reader.cursor() as (_, cur):
+        with portal.reader.cursor(acting_for(viewer)) as (_, cur):
             return figures.overview(cur, viewer, unit, chosen)
 
     rows = portal.shaped((version, "overview", viewer.old_la_code, unit, chosen), compute)

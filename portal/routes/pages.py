@@ -255,7 +255,7 @@ def measure_page(request: Request, principal: Principal, code: str, measure: str
     version, viewer, council, unit, available, chosen = common.council_view(portal, principal, code, year)
 
     def compute() -> figures.MeasureDetail | None:
-        with portal.reader.cursor() as (_, cur):
+        with portal.reader.cursor(common.acting_for(viewer)) as (_, cur):
             return figures.measure_detail(cur, viewer, unit, measure, chosen)
 
     detail = portal.shaped((version, "measure", viewer.old_la_code, unit, measure, chosen), compute)

@@ -28,11 +28,10 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from portal.adapter import ACTING_COUNCIL, EVERY_COUNCIL, PORTAL_GROUP
 from portal.store import AuditEvent, Session, Submission, Token, User, now
 
 SCHEMA = "portal"
-PORTAL_GROUP = "workforce_portal"
-EVERY_COUNCIL = "*"
 
 DDL = f"""
 do $$ begin
@@ -116,12 +115,12 @@ alter table {SCHEMA}.submissions enable row level security;
 alter table {SCHEMA}.audit_log enable row level security;
 drop policy if exists acting_council on {SCHEMA}.submissions;
 create policy acting_council on {SCHEMA}.submissions for all to {PORTAL_GROUP}
-    using (current_setting('workforce.council', true) in (old_la_code, '{EVERY_COUNCIL}'))
-    with check (current_setting('workforce.council', true) in (old_la_code, '{EVERY_COUNCIL}'));
+    using (current_setting('{ACTING_COUNCIL}', true) in (old_la_code, '{EVERY_COUNCIL}'))
+    with check (current_setting('{ACTING_COUNCIL}', true) in (old_la_code, '{EVERY_COUNCIL}'));
 drop policy if exists read_acting_council on {SCHEMA}.audit_log;
 create policy read_acting_council on {SCHEMA}.audit_log for select to {PORTAL_GROUP}
-    using (current_setting('workforce.council', true) = '{EVERY_COUNCIL}'
-        or old_la_code = current_setting('workforce.council', true));
+    using (current_setting('{ACTING_COUNCIL}', true) = '{EVERY_COUNCIL}'
+        or old_la_code = current_setting('{ACTING_COUNCIL}', true));
 drop policy if exists append on {SCHEMA}.audit_log;
 create policy append on {SCHEMA}.audit_log for insert to {PORTAL_GROUP} with check (true);
 """
@@ -149,7 +148,7 @@ class PostgresStore:
         """A transaction acting for one council (or EVERY_COUNCIL): the policies read the setting."""
         con = self._connection()
         with con.transaction():
-            con.execute("select set_config('workforce.council', %s, true)", [old_la_code])
+            con.execute("select set_config(%s, %s, true)", [ACTING_COUNCIL, old_la_code])
             yield con
 
     def _one(self, query: str, args: tuple[Any, ...] = ()) -> dict[str, Any] | None:

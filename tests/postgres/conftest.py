@@ -16,7 +16,7 @@ import pytest
 
 from orchestration.lib.server.throwaway import ServerUnavailable, ThrowawayServer, throwaway_server
 from tests.integration.helpers import built_once, private_copy, publish_scenario
-from tests.portal.conftest import AGREEMENT
+from tests.portal.conftest import AGREEMENT, portal_base, portal_root  # noqa: F401 (fixtures: the portal tests' scenario)
 
 RETURN_COUNCILS = ["301", "316", "203", "330"]
 YEARS = [2023, 2024]

@@ -21,6 +21,7 @@ from orchestration.lib import paths, warehouse
 from orchestration.lib.publish import publication
 from orchestration.lib.server import access
 from orchestration.lib.server import warehouse as server_warehouse
+from synthetic import generate_returns
 from tests.integration.helpers import published_tables, run_pipeline
 
 READER = "reader_of_marts"
@@ -123,3 +124,37 @@ def test_raw_tables_are_written_to_the_server_load_by_load(built: tuple[str, Any
     with psycopg.connect(url) as server, warehouse.connect() as con:
         count = "select count(*), count(distinct file_sha256) from raw_csww.workers"
         assert server.execute(count).fetchone() == con.execute(count).fetchone()
+
+
+def test_a_resubmission_republishes_on_the_server(built: tuple[str, Any, Any]) -> None:
+    """A council's corrected return: the republish writes its load to the server, rebuilds there
+    what it changes, and the server and the version's files publish its figures."""
+    url, _, _ = built
+    before = publication.read_manifest()
+    assert before is not None
+    sent_before = {(r["old_la_code"], r["collection_year"]): r["sha256"] for r in before["inputs"]["council_returns"]}
+    generate_returns(out_dir=paths.returns_dir(), seed=99, years=[2024], la_codes=["301"])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WORKFORCE_WAREHOUSE_URL", url)
+        report = run_pipeline("republish_returns", la_year="301|2024")
+    assert report.succeeded and report.published_version, report.describe()
+    manifest = publication.read_manifest()
+    assert manifest is not None and manifest["version"] == report.published_version
+    sent = {(r["old_la_code"], r["collection_year"]): r["sha256"] for r in manifest["inputs"]["council_returns"]}
+    figures = (
+        "select inpost_fte, agency_fte, leavers_fte from {} "
+        "where time_period = 2024 and area_code = '301' and geographic_level = 'Local authority'"
+    )
+    with duckdb.connect(str(paths.published_dir() / publication.PUBLISHED_DB_NAME), read_only=True) as con:
+        published_locally = con.execute(figures.format("fct_workforce_indicators")).fetchall()
+    with psycopg.connect(url) as con:
+        loaded = con.execute(
+            "select file_sha256 from raw_csww.returns where old_la_code = '301' and collection_year = 2024"
+        ).fetchall()
+        assert con.execute("select version from publishing.versions where is_current").fetchone() == (
+            report.published_version,
+        )
+        published_on_server = con.execute(figures.format("published.fct_workforce_indicators")).fetchall()
+    assert sent[("301", 2024)] != sent_before[("301", 2024)]
+    assert loaded == [(sent[("301", 2024)],)]
+    assert published_on_server == published_locally and len(published_locally) == 1

@@ -102,6 +102,9 @@ def _publisher(url: str) -> Iterator[psycopg.Connection]:
                 )"""
             )
             access.ensure_roles(con)
+            # The portal asks which version is current (to key what it caches), and nothing else.
+            con.execute(f"grant usage on schema {HISTORY_SCHEMA} to {access.PORTAL_GROUP}")
+            con.execute(f"grant select (version, is_current) on {HISTORY_SCHEMA}.versions to {access.PORTAL_GROUP}")
             con.commit()
             yield con
         finally:
@@ -139,6 +142,9 @@ def publish(url: str, source: Path, manifest: Mapping[str, Any], tables: list[st
             f"insert into {HISTORY_SCHEMA}.versions values (%s, %s, %s, false, %s)",
             [version, manifest["published_at"], previous, json.dumps(manifest, default=str)],
         )
+        # Grants and policies a server published by an earlier version of this code lacks: added
+        # here, outside the swap, because adding a policy makes the table's readers wait.
+        access.protect(con, PUBLISHED_SCHEMA, [t for t in tables if _columns(con, PUBLISHED_SCHEMA, t)])
         con.commit()  # the audited version, kept but not yet readable: the swap's transaction stays short
         _swap(con, version, tables)
         _prune(con, keep=keep, protected={version, previous})
@@ -214,8 +220,11 @@ def _swap(con: psycopg.Connection, version: str, tables: list[str]) -> None:
     source = version_schema(version)
     con.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(PUBLISHED_SCHEMA)))
     con.execute(
-        sql.SQL("grant usage on schema {} to {}, {}").format(
-            sql.Identifier(PUBLISHED_SCHEMA), sql.Identifier(access.ANALYST_GROUP), sql.Identifier(access.COUNCIL_GROUP)
+        sql.SQL("grant usage on schema {} to {}, {}, {}").format(
+            sql.Identifier(PUBLISHED_SCHEMA),
+            sql.Identifier(access.ANALYST_GROUP),
+            sql.Identifier(access.COUNCIL_GROUP),
+            sql.Identifier(access.PORTAL_GROUP),
         )
     )
     for table in tables:

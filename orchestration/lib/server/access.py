@@ -8,6 +8,11 @@ Two group roles read the published schema, and neither can write anything:
   *provisional* ones (a year DfE has not published, computed from councils' returns) of councils
   that do not share them with it under the data-sharing agreement.
 
+The portal's login (group `workforce_portal`) reads the published tables for whoever it serves,
+under the same rule: in each transaction it names the council it acts for (ACTING_COUNCIL), and
+the policies show it what that council's login would see; a transaction naming nobody sees no
+restricted row, and only EVERY_COUNCIL (an analyst's request) sees them all.
+
 The rule is enforced by PostgreSQL policies on each published table, so no query a council can
 write (select, join, subquery, aggregate, the planner's statistics) and no bug in a client can
 return another council's restricted rows. The policies read three small tables in `access`:
@@ -30,7 +35,13 @@ from psycopg import sql
 
 ANALYST_GROUP = "workforce_analyst"
 COUNCIL_GROUP = "workforce_council"
+PORTAL_GROUP = "workforce_portal"
 ACCESS_SCHEMA = "access"
+# The portal connects with one login for everyone it serves, and says whom it acts for in each
+# transaction: a council's code, or EVERY_COUNCIL for analysts and engineers. Its reads of the
+# published tables, and of its own tables (portal/store/postgres.py), are filtered by this.
+ACTING_COUNCIL = "workforce.council"
+EVERY_COUNCIL = "*"
 
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _CODE = re.compile(r"^\d{3}$")
@@ -68,6 +79,9 @@ do $$ begin
     if not exists (select from pg_roles where rolname = '{COUNCIL_GROUP}') then
         create role {COUNCIL_GROUP} nologin;
     end if;
+    if not exists (select from pg_roles where rolname = '{PORTAL_GROUP}') then
+        create role {PORTAL_GROUP} nologin;
+    end if;
 end $$;
 create schema if not exists {ACCESS_SCHEMA};
 create table if not exists {ACCESS_SCHEMA}.council_logins (
@@ -85,8 +99,9 @@ do $$ begin
     -- Readers connect and read; they create nothing, not even temporary tables.
     execute format('revoke temporary on database %I from public', current_database());
 end $$;
-grant usage on schema {ACCESS_SCHEMA} to {COUNCIL_GROUP};
+grant usage on schema {ACCESS_SCHEMA} to {COUNCIL_GROUP}, {PORTAL_GROUP};
 grant select on all tables in schema {ACCESS_SCHEMA} to {COUNCIL_GROUP};
+grant select on {ACCESS_SCHEMA}.provisional_viewers, {ACCESS_SCHEMA}.dfe_published_years to {PORTAL_GROUP};
 -- A council reads only its own login's mapping and what is shared with it, which is all the
 -- published tables' policies ask of these tables.
 alter table {ACCESS_SCHEMA}.council_logins enable row level security;
@@ -97,6 +112,9 @@ create policy own_login on {ACCESS_SCHEMA}.council_logins for select to {COUNCIL
 drop policy if exists shared_with_own_council on {ACCESS_SCHEMA}.provisional_viewers;
 create policy shared_with_own_council on {ACCESS_SCHEMA}.provisional_viewers for select to {COUNCIL_GROUP}
     using (viewer_old_la_code in (select old_la_code from {ACCESS_SCHEMA}.council_logins));
+drop policy if exists portal_reads_sharing on {ACCESS_SCHEMA}.provisional_viewers;
+create policy portal_reads_sharing on {ACCESS_SCHEMA}.provisional_viewers for select to {PORTAL_GROUP}
+    using (true);
 """
 
 
@@ -106,34 +124,63 @@ def ensure_roles(con: psycopg.Connection) -> None:
 
 
 def protect(con: psycopg.Connection, schema: str, tables: list[str]) -> None:
-    """Grant the readers SELECT on published tables and put the row policies on them (once, when a
-    table is made: publishing replaces rows, and the grants and policies stay)."""
-    viewer_owns = sql.SQL(
-        "{owner} in (select v.owner_old_la_code from {access}.provisional_viewers as v "
-        "join {access}.council_logins as l on l.old_la_code = v.viewer_old_la_code where l.role_name = current_user)"
-    )
+    """Grant the readers SELECT on published tables and put the row policies on them. Idempotent,
+    and it changes a table only where a grant or policy is missing: a policy change takes a lock
+    that makes readers wait, so publishing calls this before its swap, not inside it."""
+    acting_for = sql.SQL("current_setting({}, true)").format(sql.Literal(ACTING_COUNCIL))
+    access_schema = sql.Identifier(ACCESS_SCHEMA)
     for table in tables:
         qualified = sql.Identifier(schema, table)
-        con.execute(
-            sql.SQL("grant select on {} to {}, {}").format(
-                qualified, sql.Identifier(ANALYST_GROUP), sql.Identifier(COUNCIL_GROUP)
-            )
-        )
+        for group in (ANALYST_GROUP, COUNCIL_GROUP, PORTAL_GROUP):
+            granted = con.execute(
+                "select has_table_privilege(%s, %s, 'select')", [group, f'"{schema}"."{table}"']
+            ).fetchone()
+            if not (granted and granted[0]):
+                con.execute(sql.SQL("grant select on {} to {}").format(qualified, sql.Identifier(group)))
         restricted = RESTRICTED_ROWS.get(table)
         if restricted is None:
             continue
+        owner, provisional = sql.Identifier(restricted.owner_column), sql.SQL(restricted.provisional_when)
+        policies = {
+            "analysts_read_all": (ANALYST_GROUP, sql.SQL("true")),
+            "councils_read_shared": (
+                COUNCIL_GROUP,
+                sql.SQL(
+                    "not ({provisional}) or {owner} in (select v.owner_old_la_code from {access}.provisional_viewers "
+                    "as v join {access}.council_logins as l on l.old_la_code = v.viewer_old_la_code "
+                    "where l.role_name = current_user)"
+                ).format(provisional=provisional, owner=owner, access=access_schema),
+            ),
+            "portal_reads_for_its_council": (
+                PORTAL_GROUP,
+                sql.SQL(
+                    "{acting} = {every} or not ({provisional}) or {owner} in (select v.owner_old_la_code "
+                    "from {access}.provisional_viewers as v where v.viewer_old_la_code = {acting})"
+                ).format(
+                    acting=acting_for,
+                    every=sql.Literal(EVERY_COUNCIL),
+                    provisional=provisional,
+                    owner=owner,
+                    access=access_schema,
+                ),
+            ),
+        }
+        existing = {
+            row[0]
+            for row in con.execute(
+                "select policyname from pg_policies where schemaname = %s and tablename = %s", [schema, table]
+            ).fetchall()
+        }
+        if existing >= set(policies):
+            continue
         con.execute(sql.SQL("alter table {} enable row level security").format(qualified))
-        con.execute(
-            sql.SQL("create policy analysts_read_all on {} for select to {} using (true)").format(
-                qualified, sql.Identifier(ANALYST_GROUP)
-            )
-        )
-        owns = viewer_owns.format(owner=sql.Identifier(restricted.owner_column), access=sql.Identifier(ACCESS_SCHEMA))
-        con.execute(
-            sql.SQL("create policy councils_read_shared on {} for select to {} using (not ({}) or {})").format(
-                qualified, sql.Identifier(COUNCIL_GROUP), sql.SQL(restricted.provisional_when), owns
-            )
-        )
+        for name, (group, condition) in policies.items():
+            if name not in existing:
+                con.execute(
+                    sql.SQL("create policy {} on {} for select to {} using ({})").format(
+                        sql.Identifier(name), qualified, sql.Identifier(group), condition
+                    )
+                )
 
 
 def add_council_login(con: psycopg.Connection, role_name: str, old_la_code: str, password: str | None = None) -> None:

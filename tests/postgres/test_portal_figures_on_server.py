@@ -1,0 +1,115 @@
+"""The portal's figures from the server: with its state on the server, the portal reads the published
+tables there through its own login, acting for the council it serves, and the row policies hide
+what that council may not see, so a bug in the portal's own rules cannot show it.
+
+Scenario (the portal tests', tests/portal/conftest.py): DfE has published up to 2023, so councils'
+2024 figures are provisional. Council 301's neighbours include 203 (shares with
+every participant), 316 (shares with nobody) and 330 (not in the agreement).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import psycopg
+import pytest
+
+from orchestration.cli import main
+from orchestration.lib import paths
+from orchestration.lib.publish import postgres, publication
+from portal import adapter, agreement, figures, server_access
+from tests.portal.conftest import AGREEMENT, DFE_LAST_YEAR
+
+PROVISIONAL_YEAR = DFE_LAST_YEAR + 1
+PORTAL_LOGIN = "portal_reader"
+MEASURE = "turnover_rate_fte"
+SHARED, WITHHELD = "203", ("316", "330")
+
+
+@pytest.fixture(scope="module")
+def portal_url(portal_root: Path, pg_database: str) -> str:
+    """The scenario published on the server, its sharing written, and the portal's login."""
+    manifest = publication.read_manifest()
+    assert manifest is not None
+    database = paths.published_dir() / publication.PUBLISHED_DB_NAME
+    postgres.publish(pg_database, database, manifest, list(publication.PUBLISHED_TABLES), keep=5)
+    with duckdb.connect(str(database), read_only=True) as cur:
+        facts = figures.facts(cur)
+    pairs = server_access.provisional_viewers(agreement.load(AGREEMENT), facts)
+    assert PROVISIONAL_YEAR not in facts.dfe_years
+    adapter.write_server_sharing(pg_database, pairs, facts.dfe_years)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WORKFORCE_WAREHOUSE_URL", pg_database)
+        patch.setattr("sys.stdin", io.StringIO("the portal's password\n"))
+        assert main(["server", "portal-login", "--role", PORTAL_LOGIN, "--password-stdin"]) == 0
+    return pg_database.replace("postgresql://workforce@", f"postgresql://{PORTAL_LOGIN}@")
+
+
+@pytest.fixture
+def server_reader(portal_url: str) -> Iterator[adapter.ServerPublishedReader]:
+    reader = adapter.ServerPublishedReader(portal_url)
+    yield reader
+    reader.close()
+
+
+@pytest.fixture
+def embedded_reader(portal_root: Path) -> Iterator[adapter.PublishedReader]:
+    reader = adapter.PublishedReader()
+    yield reader
+    reader.close()
+
+
+def _neighbour_cells(reader: Any, viewer_code: str = "301") -> dict[str, dict[str, Any]]:
+    """What 301's officer is shown for each neighbour on the measure's page (value or symbol, and why)."""
+    with reader.cursor() as (_, cur):
+        facts = figures.facts(cur)
+    viewer = figures.Viewer(agreement.load(AGREEMENT), viewer_code, facts)
+    with reader.cursor(viewer_code) as (_, cur):
+        detail = figures.measure_detail(cur, viewer, "301", MEASURE, PROVISIONAL_YEAR)
+    assert detail is not None
+    return {row.code: row.value.as_json() for row in detail.neighbours}
+
+
+def test_the_portal_shows_the_same_figures_from_the_server(
+    server_reader: adapter.ServerPublishedReader, embedded_reader: adapter.PublishedReader
+) -> None:
+    from_server, from_files = _neighbour_cells(server_reader), _neighbour_cells(embedded_reader)
+    assert from_server == from_files
+    assert from_server[SHARED]["symbol"] is None and from_server[SHARED]["value"] is not None
+    assert all(from_server[code]["symbol_meaning"] == figures.WITHHELD_BY_AGREEMENT for code in WITHHELD)
+
+
+def test_a_bug_in_the_portals_rule_cannot_show_a_withheld_figure_from_the_server(
+    server_reader: adapter.ServerPublishedReader,
+    embedded_reader: adapter.PublishedReader,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(figures.Viewer, "may_see_provisional", lambda self, code: True)  # the bug
+    leaked = _neighbour_cells(embedded_reader)
+    assert all(leaked[code]["value"] is not None for code in WITHHELD), "the DuckDB copy has no policies"
+    guarded = _neighbour_cells(server_reader)
+    assert all(guarded[code]["value"] is None and guarded[code]["symbol"] == "x" for code in WITHHELD)
+
+
+def test_each_read_acts_for_one_council_and_one_version(server_reader: adapter.ServerPublishedReader) -> None:
+    query = (
+        "select distinct old_la_code from fct_workforce_benchmarks where time_period = ? and source <> 'dfe_published'"
+    )
+    seen = {}
+    for acting_for in ("316", "301", adapter.EVERY_COUNCIL):
+        with server_reader.cursor(acting_for) as (version, cur):
+            seen[acting_for] = {row[0] for row in cur.execute(query, [PROVISIONAL_YEAR]).fetchall()}
+            assert version == publication.current_version()
+    # 316 shares with nobody and 330 takes no part; 203 shares with every participant, 301 with its
+    # neighbours (316 among them).
+    assert seen["316"] == {"316", "203", "301"}
+    assert seen["301"] == {"301", "203"}
+    assert {"301", "316", "203", "330"} <= seen[adapter.EVERY_COUNCIL]
+    with psycopg.connect(server_reader.url) as con:
+        con.execute("set search_path = published")
+        unsaid = con.execute(query.replace("?", "%s"), [PROVISIONAL_YEAR]).fetchall()
+    assert unsaid == [], "a transaction that names no council sees no provisional row"
