@@ -13,6 +13,7 @@ sending stays, holding its earlier values.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,26 +46,44 @@ class WarehouseBusy(RuntimeError):
     """Another process is writing the warehouse; DuckDB allows one writer at a time."""
 
 
+# Another process may hold the file for a moment: the portal checking an upload's continuity with
+# last year reads it for well under a second. A writer waits that long rather than fail the run;
+# a writer still holding it after this (another run) is reported as busy.
+LOCK_WAIT_SECONDS = 30.0
+
+
 @contextmanager
-def connect(path: Path | None = None, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(
+    path: Path | None = None, *, read_only: bool = False, lock_wait: float = LOCK_WAIT_SECONDS
+) -> Iterator[duckdb.DuckDBPyConnection]:
     target = path or paths.warehouse_path()
     if not read_only:
         private_dir(target.parent)
-    try:
-        con = duckdb.connect(str(target), read_only=read_only, config=CONNECTION_CONFIG)
-    except duckdb.IOException as exc:
-        if "lock" not in str(exc).lower():
-            raise
-        raise WarehouseBusy(
-            f"The warehouse {target} is in use by another process ({str(exc).split('held in ')[-1].split('.')[0]}). "
-            "Runs are serialised: wait for the other run to finish, or stop it, then try again."
-        ) from exc
+    con = _open(target, read_only=read_only, lock_wait=lock_wait)
     if not read_only:
         make_tree_private(target.parent)  # the database file DuckDB may just have created
     try:
         yield con
     finally:
         con.close()
+
+
+def _open(target: Path, *, read_only: bool, lock_wait: float) -> duckdb.DuckDBPyConnection:
+    give_up = time.monotonic() + lock_wait
+    while True:
+        try:
+            return duckdb.connect(str(target), read_only=read_only, config=CONNECTION_CONFIG)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() < give_up:
+                time.sleep(0.2)
+                continue
+            holder = str(exc).split("held in ")[-1].split(".")[0]
+            raise WarehouseBusy(
+                f"The warehouse {target} is in use by another process ({holder}). "
+                "Runs are serialised: wait for the other run to finish, or stop it, then try again."
+            ) from exc
 
 
 def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:

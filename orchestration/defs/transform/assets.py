@@ -16,6 +16,7 @@ dbt builds on the server, after the step has written there the loads its raw tab
 import logging
 import queue
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -108,11 +109,13 @@ def _write_raw_to_server() -> None:
     server = paths.warehouse_server_url()
     if not server:
         return
+    started = time.monotonic()
     with warehouse.connect() as con:
         changes = server_warehouse.write_raw(server, con)
     written = {table: change for table, change in changes.items() if change["added"] or change["removed"]}
     log.info(
-        "server: raw tables brought up to date (%s)",
+        "server: raw tables brought up to date in %.1f s (%s)",
+        time.monotonic() - started,
         "; ".join(f"{t} +{c['added']} -{c['removed']} rows" for t, c in written.items()) or "nothing had changed",
     )
 
