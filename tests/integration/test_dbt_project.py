@@ -83,3 +83,19 @@ def test_a_partial_build_also_builds_what_the_warehouse_lacks() -> None:
     (paths.dbt_dir() / "built_nodes.local.json").write_text('{"fingerprint": "an earlier project", "nodes": []}')
     assert dbt_build.plan(manifest, {mart}, everything=False).catch_up == {staging, reference}, "a changed project"
     assert dbt_build.plan(manifest, {mart}, everything=True) == dbt_build.BuildPlan(select=())
+
+
+def test_each_target_and_server_database_has_its_own_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A parse writes the target's database into every relation: a manifest parsed for one server
+    database must not serve another (dbt refuses cross-database references on PostgreSQL)."""
+    monkeypatch.delenv("WORKFORCE_WAREHOUSE_URL", raising=False)
+    local = dbt_project.fingerprint(), dbt_project.target_name()
+    monkeypatch.setenv("WORKFORCE_WAREHOUSE_URL", "postgresql://workforce@db.internal/region_a")
+    region_a = dbt_project.fingerprint(), dbt_project.target_name()
+    monkeypatch.setenv("WORKFORCE_WAREHOUSE_URL", "postgresql://workforce@db.internal:5433/region_a")
+    same_database = dbt_project.fingerprint()
+    monkeypatch.setenv("WORKFORCE_WAREHOUSE_URL", "postgresql://workforce@db.internal/region_b")
+    region_b = dbt_project.fingerprint()
+    assert local[1] == "local" and region_a[1] == "server"
+    assert len({local[0], region_a[0], region_b}) == 3
+    assert same_database == region_a[0]

@@ -103,7 +103,9 @@ def fingerprint() -> str:
     digest = hashlib.sha256()
     for package in ("dbt-core", "dbt-duckdb", "dbt-postgres"):
         digest.update(f"{package}=={importlib.metadata.version(package)}\n".encode())
-    digest.update(f"{PROJECT_DIR}\n".encode())
+    # A parse writes the target's database into every relation of the manifest.
+    database = _server_environment().get("WORKFORCE_SERVER_DATABASE", "")
+    digest.update(f"{PROJECT_DIR}\n{database}\n".encode())
     files = sorted({p for pattern in _SOURCE_PATTERNS for p in PROJECT_DIR.glob(pattern) if p.is_file()})
     for path in files:
         digest.update(f"{path.relative_to(PROJECT_DIR)}\n".encode())
