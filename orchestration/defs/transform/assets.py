@@ -82,7 +82,7 @@ def workforce_dbt(context: dg.AssetExecutionContext) -> Iterator[Any]:
     # Parsed for the target this run builds in (prepared when the code location loaded, unless the
     # process has since been pointed at the other target).
     manifest = dbt_project.load_manifest(dbt_project.prepare())
-    _write_raw_to_server()
+    _write_raw_to_server(manifest)
     plan = dbt_build.plan(manifest, selected, everything=selected == set(key_of))
     if plan.catch_up:
         log.info(
@@ -105,13 +105,15 @@ def workforce_dbt(context: dg.AssetExecutionContext) -> Iterator[Any]:
         )
 
 
-def _write_raw_to_server() -> None:
+def _write_raw_to_server(manifest: Any) -> None:
     server = paths.warehouse_server_url()
     if not server:
         return
     started = time.monotonic()
+    built = dbt_build.BUILT_RESOURCE_TYPES
+    dbt_schemas = {node.schema for node in manifest.nodes.values() if node.resource_type in built}
     with warehouse.connect() as con:
-        changes = server_warehouse.write_raw(server, con)
+        changes = server_warehouse.write_raw(server, con, dbt_schemas)
     written = {table: change for table, change in changes.items() if change["added"] or change["removed"]}
     log.info(
         "server: raw tables brought up to date in %.1f s (%s)",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import duckdb
@@ -29,8 +29,6 @@ from psycopg import sql
 from orchestration.lib import warehouse
 from orchestration.lib.publish.postgres import server_type
 
-# The schemas dbt and the loads write on the server; no reader role may use any of them.
-WORKING_SCHEMAS = (*warehouse.RAW_SCHEMAS, "sensitive", "intermediate", "marts", "reference", "main")
 _LOAD_KEY = ("file_sha256", "loaded_at")
 _BATCH = 10_000
 
@@ -65,15 +63,18 @@ def connect(url: str) -> Iterator[psycopg.Connection]:
         yield con
 
 
-def close_working_schemas(con: psycopg.Connection) -> None:
-    """Create the working schemas if missing, and take every right on them from everyone else."""
-    for schema in WORKING_SCHEMAS:
+def close_working_schemas(con: psycopg.Connection, schemas: Iterable[str]) -> None:
+    """Create the schemas loads and dbt write if missing, and take every right on them from everyone else."""
+    for schema in sorted({*warehouse.RAW_SCHEMAS, *schemas}):
         con.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
         con.execute(sql.SQL("revoke all on schema {} from public").format(sql.Identifier(schema)))
 
 
-def write_raw(url: str, source: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
-    """Make every raw table on the server hold the DuckDB one's loads; per table, rows added and removed."""
+def write_raw(
+    url: str, source: duckdb.DuckDBPyConnection, dbt_schemas: Iterable[str] = ()
+) -> dict[str, dict[str, int]]:
+    """Make every raw table on the server hold the DuckDB one's loads; per table, rows added and
+    removed. The raw schemas and `dbt_schemas` (where dbt is about to build) are closed to readers."""
     tables = source.execute(
         "select table_schema, table_name from information_schema.tables "
         f"where table_schema in ({', '.join('?' for _ in warehouse.RAW_SCHEMAS)}) order by 1, 2",
@@ -81,7 +82,7 @@ def write_raw(url: str, source: duckdb.DuckDBPyConnection) -> dict[str, dict[str
     ).fetchall()
     changes: dict[str, dict[str, int]] = {}
     with connect(url) as con:
-        close_working_schemas(con)
+        close_working_schemas(con, dbt_schemas)
         for schema, table in tables:
             changes[f"{schema}.{table}"] = _write_table(con, source, schema, table)
         con.commit()
