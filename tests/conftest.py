@@ -20,6 +20,15 @@ TEST_PSEUDONYM_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbcc
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
+# Modules that each run the pipeline on the server more than once, a few minutes of one worker.
+# `make test` gives each worker whole modules in collection order; collected last, these ran at
+# the end while the other worker sat idle.
+LONGEST_FIRST = ("tests/postgres/",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not item.nodeid.startswith(LONGEST_FIRST))  # stable: modules keep their order
+
 
 @pytest.fixture(scope="session", autouse=True)
 def session_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
