@@ -8,12 +8,14 @@ the portal tests' agreement (tests/portal/agreement.toml) says who shares provis
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from orchestration.cli import main
 from orchestration.lib.server.throwaway import ServerUnavailable, ThrowawayServer, throwaway_server
 from tests.integration.helpers import built_once, private_copy, publish_scenario
 from tests.portal.conftest import AGREEMENT, portal_base, portal_root  # noqa: F401 (fixtures: the portal tests' scenario)
@@ -43,6 +45,15 @@ def pg_database(pg_server: ThrowawayServer, request: pytest.FixtureRequest) -> s
         con.execute(f'drop database if exists "{name}"')
         con.execute(f'create database "{name}"')
     return pg_server.url_for("workforce", name)
+
+
+def portal_login(database_url: str, role: str) -> str:
+    """The portal's login on a database, made by `workforce server portal-login`; its URL."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WORKFORCE_WAREHOUSE_URL", database_url)
+        patch.setattr("sys.stdin", io.StringIO("the portal's password\n"))
+        assert main(["server", "portal-login", "--role", role, "--password-stdin"]) == 0
+    return database_url.replace("postgresql://workforce@", f"postgresql://{role}@")
 
 
 def _build(root: Path) -> None:

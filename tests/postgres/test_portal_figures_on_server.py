@@ -9,7 +9,6 @@ every participant), 316 (shares with nobody) and 330 (not in the agreement).
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,11 +17,11 @@ import duckdb
 import psycopg
 import pytest
 
-from orchestration.cli import main
 from orchestration.lib import paths
 from orchestration.lib.publish import postgres, publication
 from portal import adapter, agreement, figures, server_access
 from tests.portal.conftest import AGREEMENT, DFE_LAST_YEAR
+from tests.postgres.conftest import portal_login
 
 PROVISIONAL_YEAR = DFE_LAST_YEAR + 1
 PORTAL_LOGIN = "portal_reader"
@@ -42,11 +41,7 @@ def portal_url(portal_root: Path, pg_database: str) -> str:
     pairs = server_access.provisional_viewers(agreement.load(AGREEMENT), facts)
     assert PROVISIONAL_YEAR not in facts.dfe_years
     adapter.write_server_sharing(pg_database, pairs, facts.dfe_years)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("WORKFORCE_WAREHOUSE_URL", pg_database)
-        patch.setattr("sys.stdin", io.StringIO("the portal's password\n"))
-        assert main(["server", "portal-login", "--role", PORTAL_LOGIN, "--password-stdin"]) == 0
-    return pg_database.replace("postgresql://workforce@", f"postgresql://{PORTAL_LOGIN}@")
+    return portal_login(pg_database, PORTAL_LOGIN)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ that council, so a query the portal gets wrong cannot return another council's r
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,12 +14,12 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from orchestration.cli import main
 from orchestration.lib.server.throwaway import ThrowawayServer
 from portal import security
 from portal.store import ACCEPTED, REJECTED, AuditEvent, Session, Store, Submission
 from portal.store.postgres import PostgresStore
 from portal.store.sqlite import SqliteStore
+from tests.postgres.conftest import portal_login
 
 PORTAL_LOGIN = "portal_app"
 RECEIVED = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
@@ -28,12 +27,8 @@ RECEIVED = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
 
 @pytest.fixture(scope="module")
 def portal_url(pg_server: ThrowawayServer, pg_database: str) -> str:
-    """The portal's login on the module's database, made by `workforce server portal-login`."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("WORKFORCE_WAREHOUSE_URL", pg_database)
-        patch.setattr("sys.stdin", io.StringIO("the portal's password\n"))
-        assert main(["server", "portal-login", "--role", PORTAL_LOGIN, "--password-stdin"]) == 0
-    return pg_database.replace("postgresql://workforce@", f"postgresql://{PORTAL_LOGIN}@")
+    """The portal's login on the module's database."""
+    return portal_login(pg_database, PORTAL_LOGIN)
 
 
 @pytest.fixture

@@ -28,12 +28,13 @@ flagged as (
         org_role,
         role_start_date,
         role_end_date,
-        -- A role ending on 30 September itself is a leaver, not in post.
-        coalesce(role_end_date between year_start and reference_date, false) as has_ended_in_year,
         (role_end_date is null or role_end_date > reference_date)
         and (role_start_date is null or role_start_date <= reference_date) as holds_post_at_30_sept,
-        coalesce(role_start_date between year_start and reference_date, false) as has_started_in_year,
-        coalesce(true = any(absent_at_30_sept), false) as is_absent_at_30_sept
+        coalesce(true = any(absent_at_30_sept), false) as is_absent_at_30_sept,
+        -- Agency workers are never starters or leavers. A role ending on 30 September itself is a
+        -- leaver, not in post.
+        not is_agency and coalesce(role_end_date between year_start and reference_date, false) as is_leaver,
+        not is_agency and coalesce(role_start_date between year_start and reference_date, false) as is_starter
     from dated
 ),
 
@@ -46,23 +47,7 @@ in_post as (
 
 final as (
     select
-        old_la_code,
-        collection_year,
-        record_number,
-        swe_pseudonym,
-        is_agency,
-        fte,
-        fte30,
-        cases30,
-        working_days_lost,
-        org_role,
-        role_start_date,
-        role_end_date,
-        holds_post_at_30_sept,
-        is_absent_at_30_sept,
-        is_in_post,
-        not is_agency and has_ended_in_year as is_leaver,
-        not is_agency and has_started_in_year as is_starter,
+        *,
         is_in_post and coalesce(cases30, 0) > 0 as is_case_holder
     from in_post
 )
