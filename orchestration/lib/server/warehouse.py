@@ -98,11 +98,19 @@ def _write_table(con: psycopg.Connection, source: duckdb.DuckDBPyConnection, sch
     target = sql.Identifier(schema, table)
     here = set(source.execute(f"select distinct file_sha256, loaded_at from {qualified}").fetchall())
     there = set(con.execute(sql.SQL("select distinct file_sha256, loaded_at from {}").format(target)).fetchall())
-    removed = 0
-    for sha, loaded_at in there - here:
-        removed += con.execute(
-            sql.SQL("delete from {} where file_sha256 = %s and loaded_at = %s").format(target), [sha, loaded_at]
+    gone = sorted(there - here, key=lambda load: (load[0], str(load[1])))
+    # One statement for every load to remove: a rebuilt DuckDB gives every load a new loaded_at.
+    removed = (
+        con.execute(
+            sql.SQL(
+                "delete from {} as t using unnest(%s::text[], %s::timestamptz[]) as gone (sha, loaded_at) "
+                "where t.file_sha256 = gone.sha and t.loaded_at = gone.loaded_at"
+            ).format(target),
+            [[load[0] for load in gone], [load[1] for load in gone]],
         ).rowcount
+        if gone
+        else 0
+    )
     added = 0
     new_loads = sorted(here - there, key=lambda load: (load[0], str(load[1])))
     if new_loads:
