@@ -40,7 +40,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from orchestration import runner
-    from orchestration.lib import landing
+    from orchestration.lib import landing, paths
 
     if args.partition and not landing.LA_YEAR.match(args.partition):
         print(f"--partition takes one LA-year as <LA code>|<year>, e.g. '301|2022', not {args.partition!r}.")
@@ -51,7 +51,16 @@ def _run(args: argparse.Namespace) -> int:
         os.nice(args.nice)
     runner.show_progress()
     runner.prepare_environment()
-    report = runner.run_job(args.job, la_year=args.partition)
+    report = None
+    if paths.warehouse_server_url() and not args.here:
+        report = runner.queue_job(args.job, la_year=args.partition)
+        if report is None:
+            print(
+                "No dagster-daemon is running for this deployment, so a queued run would never start: running "
+                "here instead (recorded in the shared run history). Start the daemon (docs/deployment.md).",
+                file=sys.stderr,
+            )
+    report = report or runner.run_job(args.job, la_year=args.partition)
     summary = runner.finish(report)
     print(report.describe())
     print(f"Run summary: {summary} (exit status {report.exit_code})")
@@ -120,12 +129,19 @@ def _docs(args: argparse.Namespace) -> int:
 
 def _extract(args: argparse.Namespace) -> int:
     from orchestration.lib.publish import packs
+    from portal.agreement import AgreementError
+    from portal.figures import configured_pack_views
 
     try:
-        written = packs.write_pack(args.la, year=args.year, fmt=args.format, out=Path(args.out) if args.out else None)
+        # A pack shows what its council may see under the data-sharing agreement, whoever makes it.
+        views = configured_pack_views()
+        written = packs.write_pack(args.la, args.year, args.format, views, out=Path(args.out) if args.out else None)
     except packs.PackError as exc:
         print(exc, file=sys.stderr)
         return exc.exit_code
+    except AgreementError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     for path in written:
         print(path)
     return 0
@@ -215,11 +231,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser(
         "run",
-        help="load, validate, build and publish through Dagster, in this process",
-        description="Run a Dagster job in process: by default the full rebuild of everything in the landing "
-        "zone (files already loaded are skipped). Prints progress and a summary, writes the summary as JSON "
-        "under data/reports/runs/ and sends alerts if configured. Exit status: 0 published and every file "
-        "loaded; 3 published, but files were refused or quarantined; 1 failed or not published.",
+        help="load, validate, build and publish through Dagster",
+        description="Run a Dagster job: by default the full rebuild of everything in the landing zone (files "
+        "already loaded are skipped). On the embedded default it runs in this process. On the shared "
+        "deployment (WORKFORCE_WAREHOUSE_URL) it waits in Dagster's run queue on the server with the runs from "
+        "the UI, the sensor and the schedule, and the dagster-daemon starts it; with no daemon running, or "
+        "with --here, it runs in this process (recorded in the same history). Prints progress and a summary, "
+        "writes the summary as JSON under data/reports/runs/ and sends alerts if configured. Exit status: 0 "
+        "published and every file loaded; 3 published, but files were refused or quarantined; 1 failed or not "
+        "published.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="jobs:\n" + "\n".join(f"  {name:<27} {what}" for name, what in JOBS.items()),
     )
@@ -231,7 +251,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         choices=range(20),
         metavar="N",
-        help="lower this run's CPU priority by N (0-19), so a portal on the same machine stays responsive",
+        help="lower this run's CPU priority by N (0-19), so a portal on the same machine stays responsive "
+        "(a queued run has the daemon's priority)",
+    )
+    run.add_argument(
+        "--here",
+        action="store_true",
+        help="on the shared deployment, run in this process instead of through the daemon's run queue",
     )
     run.set_defaults(handler=_run)
 

@@ -154,12 +154,14 @@ def render(asked: str, year: int | None, dpi: int) -> tuple[list[Path], dict[str
     import openpyxl
 
     from orchestration.lib.publish.packs import content, write_pack
+    from portal.figures import configured_pack_views
 
-    pack = content.build_pack(asked, year)
+    views = configured_pack_views()
+    pack = content.build_pack(asked, year, views)
     folder = screens_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    (page,) = write_pack(asked, pack.year, "html", folder / "pack.html")
-    (workbook,) = write_pack(asked, pack.year, "xlsx", folder / "pack.xlsx")
+    (page,) = write_pack(asked, pack.year, "html", views, folder / "pack.html")
+    (workbook,) = write_pack(asked, pack.year, "xlsx", views, folder / "pack.xlsx")
     with chromium() as browser:
         html_pages = to_png(print_html(browser, page, folder / "pack_html.pdf"), folder / "pack_html", dpi)
 

@@ -21,6 +21,7 @@ import gc
 import json
 import logging
 import os
+import subprocess
 import sys
 import time
 from contextlib import redirect_stderr, redirect_stdout
@@ -266,7 +267,6 @@ def run_job(job_name: str = "full_rebuild", *, la_year: str | None = None) -> Ru
     import dagster as dg
 
     from orchestration.definitions import defs
-    from orchestration.defs.ingest.assets import returns_scope
 
     _freeze_imported_objects()
     if paths.warehouse_server_url():
@@ -290,15 +290,89 @@ def run_job(job_name: str = "full_rebuild", *, la_year: str | None = None) -> Ru
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
-            run_config={
-                "loggers": {"console": {"config": {"log_level": "INFO"}}},
-                **(returns_scope([la_year]) if la_year else {}),
-            },
+            run_config=_run_config(la_year),
         )
     report = report_for_run(instance, result.run_id, time.monotonic() - started)
     report.log_file = log_file
     _write_step_timings(log_file.with_suffix(".steps.json"), report, run_started)
     return report
+
+
+QUEUE_DAEMON = "QUEUED_RUN_COORDINATOR"
+DAEMON_SILENT_AFTER_SECONDS = 120
+"""A daemon whose last heartbeat is older than this (it beats every 30 s or so) is taken to be down."""
+QUEUE_POLL_SECONDS = 1.0
+REPORTED_BY_CLI_TAG = "workforce/reported_by_cli"
+"""On a run `workforce run` queued and follows: it writes the summary and alerts itself, so the
+daemon's run-summary sensors (defs/automation/alerts.py) leave the run alone."""
+
+
+def queue_job(job_name: str, *, la_year: str | None = None) -> RunReport | None:
+    """The shared deployment: put the run in Dagster's run queue on the server, where the daemon
+    starts it when no other run holds the warehouse (runs from the UI, the sensor and the schedule
+    wait in the same queue), follow it, and report on it. None when no daemon is running, so
+    nothing would ever start the run."""
+    import uuid
+
+    import dagster as dg
+
+    instance = dg.DagsterInstance.get()
+    if not _daemon_is_running(instance):
+        return None
+    started = time.monotonic()
+    run_id = str(uuid.uuid4())
+    # Dagster's own command makes the run from the code location, as the UI does, and queues it.
+    launched = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dagster")),
+            *("job", "launch", "-w", str(paths.PROJECT_ROOT / "workspace.yaml"), "-j", job_name),
+            *("--run-id", run_id, "--config-json", json.dumps(_run_config(la_year))),
+            *("--tags", json.dumps({REPORTED_BY_CLI_TAG: "true"})),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=paths.PROJECT_ROOT,
+    )
+    if launched.returncode != 0:
+        raise RuntimeError(f"Dagster did not queue the run: {(launched.stderr or launched.stdout).strip()[-2000:]}")
+    log.info("run: %s queued as run %s; the Dagster daemon starts it when the queue allows", job_name, run_id)
+    status = None
+    while status not in _finished_statuses():
+        time.sleep(QUEUE_POLL_SECONDS)
+        run = instance.get_run_by_id(run_id)
+        if run is not None and run.status != status:
+            status = run.status
+            log.info("run: %s %s", run_id, status.value.lower())
+        if status == dg.DagsterRunStatus.QUEUED and not _daemon_is_running(instance):
+            return RunReport(
+                succeeded=False,
+                seconds=time.monotonic() - started,
+                job=job_name,
+                run_id=run_id,
+                failures=[
+                    f"the run is queued as {run_id}, but the dagster-daemon stopped before starting it; it starts "
+                    "when the daemon runs again (or cancel it in the Dagster UI)"
+                ],
+            )
+    return report_for_run(instance, run_id, time.monotonic() - started)
+
+
+def _daemon_is_running(instance: Any) -> bool:
+    beat = instance.get_daemon_heartbeats().get(QUEUE_DAEMON)
+    return beat is not None and time.time() - beat.timestamp <= DAEMON_SILENT_AFTER_SECONDS
+
+
+def _run_config(la_year: str | None) -> dict[str, Any]:
+    from orchestration.defs.ingest.assets import returns_scope
+
+    return {"loggers": {"console": {"config": {"log_level": "INFO"}}}, **(returns_scope([la_year]) if la_year else {})}
+
+
+@cache
+def _finished_statuses() -> frozenset[Any]:
+    import dagster as dg
+
+    return frozenset({dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED})
 
 
 @cache

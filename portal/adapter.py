@@ -27,16 +27,25 @@ from orchestration.lib import landing, paths
 from orchestration.lib.load import outcomes
 from orchestration.lib.publish import packs, publication
 from orchestration.lib.publish import postgres as server_publishing
+from orchestration.lib.publish.packs import source as pack_source
 from orchestration.lib.publish.packs import suppression
 from orchestration.lib.publish.packs.content import dfe_symbols
 from orchestration.lib.publish.packs.formats import PACK_FORMATS as PACK_FORMATS_BY_NAME
+from orchestration.lib.publish.packs.model import PROVISIONAL_GROUP_MINIMUM as PROVISIONAL_GROUP_MINIMUM
 from orchestration.lib.publish.packs.model import SYMBOLS, Measure, load_measures
+from orchestration.lib.publish.packs.model import THIN_PROVISIONAL_GROUP as THIN_PROVISIONAL_GROUP
+from orchestration.lib.publish.packs.model import WITHHELD_BY_AGREEMENT as WITHHELD_BY_AGREEMENT
 from orchestration.lib.server import access as server_access
+from orchestration.lib.server import warehouse as server_warehouse
 from orchestration.lib.sources.csww.issues import ERROR
 from orchestration.lib.sources.csww.report import render_text
 from orchestration.lib.sources.csww.validate import validate_file
 
 PackError = packs.PackError
+# How packs read the published tables, as the council each is for may see them.
+PackViews = pack_source.ViewOpener
+pack_server_view = pack_source.server_view
+pack_duckdb_view = pack_source.duckdb_view
 PACK_FORMATS: tuple[str, ...] = tuple(PACK_FORMATS_BY_NAME)
 PUBLISHED_TABLES: tuple[str, ...] = tuple(publication.PUBLISHED_TABLES)
 DFE_SYMBOLS: dict[str, str] = SYMBOLS
@@ -285,13 +294,9 @@ class ServerPublishedReader:
         self._local = threading.local()
 
     def _connection(self) -> Any:
-        import psycopg
-
         con = getattr(self._local, "con", None)
         if con is None or con.closed:
-            con = psycopg.connect(self.url)
-            con.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-            con.read_only = True
+            con = pack_source.read_only_connection(self.url)
             self._local.con = con
         return con
 
@@ -304,17 +309,16 @@ class ServerPublishedReader:
 
     @contextlib.contextmanager
     def cursor(self, acting_for: str = EVERY_COUNCIL) -> Iterator[tuple[str, Any]]:
-        con = self._connection()
-        with con.transaction():
-            # The figures' SQL names tables as the DuckDB copy has them: unqualified.
-            con.execute("select set_config('search_path', %s, true)", [PUBLISHED_SCHEMA])
-            con.execute("select set_config(%s, %s, true)", [ACTING_COUNCIL, acting_for])
-            found = con.execute(
-                f"select version from {server_publishing.HISTORY_SCHEMA}.versions where is_current"
-            ).fetchone()
-            if found is None:
-                raise PackError("Nothing is published on the warehouse server yet: the warehouse has not run.", 1)
-            yield found[0], _QmarkCursor(con)
+        with pack_source.server_transaction(self._connection(), acting_for) as view:
+            yield view.version, view
+
+    def table(self, table: str) -> tuple[str, Any]:
+        """(version, rows as Arrow) of a whole published table, as an analyst reads it."""
+        with self.cursor(EVERY_COUNCIL) as (version, _):
+            rows = server_warehouse.table_as_arrow(
+                self._connection(), f"{PUBLISHED_SCHEMA}.{table}", publication.PUBLISHED_TABLES[table]
+            )
+        return version, rows
 
     def close(self) -> None:
         con = getattr(self._local, "con", None)
@@ -322,37 +326,47 @@ class ServerPublishedReader:
             con.close()
 
 
-class _QmarkCursor:
-    """The figures' SQL is written once, with DuckDB's `?` placeholders; psycopg takes `%s`."""
-
-    def __init__(self, con: Any) -> None:
-        self._con = con
-
-    def execute(self, query: str, args: Any = None) -> Any:
-        if args is None:
-            return self._con.execute(query)
-        return self._con.execute(query.replace("%", "%%").replace("?", "%s"), args)
-
-
-def published_table_file(table: str, fmt: str, cache_dir: Path) -> tuple[str, Path]:
-    """(version, file) of a whole published table as Parquet (as published) or CSV (made once per version)."""
+def published_table_file(
+    table: str, fmt: str, cache_dir: Path, reader: PublishedReader | ServerPublishedReader
+) -> tuple[str, Path]:
+    """(version, file) of a whole published table as Parquet or CSV: the version's own Parquet file,
+    or on the server the table read there, written once per version in the same form."""
     if table not in PUBLISHED_TABLES:
         raise KeyError(table)
-    folder = publication.current_folder()
-    if folder is None:
-        raise PackError("Nothing is published yet: the warehouse has not run.", 1)
-    version = folder.name
-    parquet = folder / f"{table}.parquet"
+    if isinstance(reader, ServerPublishedReader):
+        version = reader.current_version()
+        if version is None:
+            raise PackError("Nothing is published on the warehouse server yet: the warehouse has not run.", 1)
+        parquet = cache_dir / version / f"{table}.parquet"
+        if not parquet.exists():
+            version, rows = reader.table(table)
+            parquet = cache_dir / version / f"{table}.parquet"
+            _write_once(parquet, lambda con, path: con.from_arrow(rows).write_parquet(str(path)))
+    else:
+        folder = publication.current_folder()
+        if folder is None:
+            raise PackError("Nothing is published yet: the warehouse has not run.", 1)
+        version, parquet = folder.name, folder / f"{table}.parquet"
     if fmt == "parquet":
         return version, parquet
     target = cache_dir / version / f"{table}.csv"
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{table}.{threading.get_ident()}.csv")
-        with duckdb.connect() as con:
-            con.execute(f"copy (select * from read_parquet('{parquet}')) to '{temporary}' (header, delimiter ',')")
-        os.replace(temporary, target)
+        _write_once(
+            target,
+            lambda con, path: con.execute(
+                f"copy (select * from read_parquet('{parquet}')) to '{path}' (header, delimiter ',')"
+            ),
+        )
     return version, target
+
+
+def _write_once(target: Path, write: Any) -> None:
+    """Write `target` by `write(duckdb connection, path)` under a temporary name, then put it in place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.stem}.{threading.get_ident()}{target.suffix}")
+    with duckdb.connect() as con:
+        write(con, temporary)
+    os.replace(temporary, target)
 
 
 # -- packs ----------------------------------------------------------------------------------------
@@ -361,11 +375,15 @@ _pack_locks: dict[tuple[str, ...], threading.Lock] = {}
 _pack_locks_guard = threading.Lock()
 
 
-def pack_files(old_la_code: str, year: int | None, fmt: str, cache_dir: Path) -> list[Path]:
-    """The pack's files (the CSV has its notes beside it), built once per published version."""
+def pack_files(
+    old_la_code: str, year: int | None, fmt: str, cache_dir: Path, views: PackViews, sharing: str
+) -> list[Path]:
+    """The pack's files (the CSV has its notes beside it), built from `views` (the portal's
+    `Portal.pack_views`) once per published version and `sharing` (a key that changes whenever who
+    shares with whom may have)."""
     version = publication.current_version() or "none"
-    key = (version, old_la_code, str(year or "latest"), fmt)
-    folder = cache_dir / version
+    key = (version, sharing, old_la_code, str(year or "latest"), fmt)
+    folder = cache_dir / version / sharing
     base = folder / f"{old_la_code}_{year or 'latest'}.{fmt}"
     notes = base.with_name(f"{base.stem}_notes.csv")
     wanted = [base, notes] if fmt == "csv" else [base]
@@ -376,7 +394,7 @@ def pack_files(old_la_code: str, year: int | None, fmt: str, cache_dir: Path) ->
             return wanted
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=folder) as scratch:
-            written = packs.write_pack(old_la_code, year=year, fmt=fmt, out=Path(scratch) / base.name)
+            written = packs.write_pack(old_la_code, year, fmt, views, out=Path(scratch) / base.name)
             if publication.current_version() != version:
                 # Published again while building: hand this one out, but do not file it under the old version.
                 keep = Path(tempfile.mkdtemp(dir=cache_dir))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import secrets
 import threading
@@ -51,6 +52,8 @@ class Portal:
     agreement: agreement.Agreement
     reader: adapter.PublishedReader | adapter.ServerPublishedReader
     templates: Jinja2Templates
+    pack_views: adapter.PackViews
+    """Where packs read the published tables, as the council each is for may see them."""
     republisher: Republisher | None = None
     _facts: tuple[str, figures.Facts] | None = None
     _shaped: OrderedDict[tuple[Any, ...], Any] = field(default_factory=OrderedDict)
@@ -59,6 +62,12 @@ class Portal:
     @property
     def cache_dir(self) -> Path:
         return self.settings.state_dir / "cache"
+
+    def pack_sharing_key(self) -> str:
+        """Packs show what the agreement lets their council see, which changes with the agreement's
+        text and with the day (a council joins or leaves on a date): cached packs are kept apart by both."""
+        text = self.settings.agreement_path.read_bytes()
+        return hashlib.sha256(text + dt.date.today().isoformat().encode()).hexdigest()[:16]
 
     def facts(self, version: str, cur: Any) -> figures.Facts:
         """Councils and year facts of the published version, read once per version."""
@@ -188,15 +197,17 @@ def _templates() -> Jinja2Templates:
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
     settings = settings or load_settings()
+    terms = agreement.load(settings.agreement_path)
     portal = Portal(
         settings=settings,
         store=store or open_store(settings),
-        agreement=agreement.load(settings.agreement_path),
+        agreement=terms,
         # With the portal's state on the server, its figures come from there too, under the policies.
         reader=(
             adapter.ServerPublishedReader(settings.database_url) if settings.database_url else adapter.PublishedReader()
         ),
         templates=_templates(),
+        pack_views=figures.pack_views(settings, terms),
     )
 
     @asynccontextmanager

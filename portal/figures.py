@@ -11,7 +11,10 @@ those about 1 to 4 people, withheld as `c` exactly as the packs do.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,12 +22,10 @@ import duckdb
 
 from portal import adapter
 from portal.agreement import Agreement
+from portal.settings import Settings
 
-WITHHELD_BY_AGREEMENT = "provisional figure the council does not share with you under the data-sharing agreement"
+WITHHELD_BY_AGREEMENT = adapter.WITHHELD_BY_AGREEMENT
 NOT_PUBLISHED = "not available"
-PROVISIONAL_GROUP_MINIMUM = 3
-"""A provisional neighbours/region/England figure is shown to a council only when it pools at least
-this many other councils, so no single council's unpublished figure can be worked out from it."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,50 @@ class Viewer:
         return tuple(found)
 
 
+def provisional_viewers(agreement: Agreement, facts: Facts, day: dt.date | None = None) -> set[tuple[str, str]]:
+    """(owner, viewer) pairs: the viewer council's users may see the owner unit's provisional figures."""
+    pairs = set()
+    for viewer_code in agreement.participants:
+        if agreement.participant(viewer_code, day) is None:
+            continue
+        viewer = Viewer(agreement, viewer_code, facts)
+        pairs.update((owner, viewer_code) for owner in facts.councils if viewer.may_see_provisional(owner))
+    return pairs
+
+
+def sharing(agreement: Agreement) -> Callable[[duckdb.DuckDBPyConnection], tuple[set[tuple[str, str]], set[int]]]:
+    """Who may see whose provisional figures in a published version, and the years DfE has published:
+    what the server's row policies and a pack's views read (orchestration/lib/server/access.py)."""
+
+    def answer(cur: duckdb.DuckDBPyConnection) -> tuple[set[tuple[str, str]], set[int]]:
+        published = facts(cur)
+        return provisional_viewers(agreement, published), published.dfe_years
+
+    return answer
+
+
+def pack_views(settings: Settings, terms: Agreement) -> adapter.PackViews:
+    """Where packs read the published tables, as the council each pack is for may see them: the
+    server through the portal's login (its row policies), the server through the warehouse's login
+    taking the portal's role (`workforce extract` on the shared deployment), or the DuckDB copy
+    through views applying the same rule to the agreement's sharing."""
+    if settings.database_url:
+        return functools.partial(adapter.pack_server_view, settings.database_url)
+    server = adapter.server_url()
+    if server:
+        return functools.partial(adapter.pack_server_view, server, as_portal=True)
+    return functools.partial(adapter.pack_duckdb_view, None, sharing(terms))
+
+
+def configured_pack_views() -> adapter.PackViews:
+    """`pack_views` for this environment's settings and agreement (`workforce extract`)."""
+    from portal.agreement import load
+    from portal.settings import load_settings
+
+    settings = load_settings()
+    return pack_views(settings, load(settings.agreement_path))
+
+
 def councils(cur: duckdb.DuckDBPyConnection) -> dict[str, Council]:
     rows = cur.execute(
         """
@@ -249,10 +294,9 @@ class Shaper:
         measure = self.measures[row["measure"]]
         cell = Cell(_number(row[column]), measure.decimals, provisional=self.provisional(row))
         others = (pooled or 0) - (1 if column != "sn_pooled_value" and row["la_value"] is not None else 0)
-        council_viewer = self.viewer.old_la_code is not None
-        if cell.provisional and council_viewer and cell.value is not None and others < PROVISIONAL_GROUP_MINIMUM:
-            cell.symbol = "x"
-            cell.meaning = f"provisional figure pooling fewer than {PROVISIONAL_GROUP_MINIMUM} other councils"
+        thin = others < adapter.PROVISIONAL_GROUP_MINIMUM
+        if cell.provisional and self.viewer.old_la_code is not None and cell.value is not None and thin:
+            cell.symbol, cell.meaning = "x", adapter.THIN_PROVISIONAL_GROUP
         return cell
 
     def measure_row(self, row: dict[str, Any]) -> MeasureRow:

@@ -12,7 +12,6 @@ DfE has published stays restricted.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import secrets
 import sys
 
@@ -20,28 +19,16 @@ from portal import adapter, agreement, figures
 from portal.agreement import Agreement
 
 
-def provisional_viewers(agreement: Agreement, facts: figures.Facts, day: dt.date | None = None) -> set[tuple[str, str]]:
-    """(owner, viewer) pairs: the viewer council's users may see the owner unit's provisional figures."""
-    pairs = set()
-    for viewer_code in agreement.participants:
-        if agreement.participant(viewer_code, day) is None:
-            continue
-        viewer = figures.Viewer(agreement, viewer_code, facts)
-        pairs.update((owner, viewer_code) for owner in facts.councils if viewer.may_see_provisional(owner))
-    return pairs
-
-
 def sync(url: str, agreement: Agreement) -> tuple[int, int]:
     """Write the agreement's sharing and the published version's DfE years; (pairs, years) written."""
     reader = adapter.PublishedReader()
     try:
         with reader.cursor() as (_, cur):
-            facts = figures.facts(cur)
+            pairs, years = figures.sharing(agreement)(cur)
     finally:
         reader.close()
-    pairs = provisional_viewers(agreement, facts)
-    adapter.write_server_sharing(url, pairs, facts.dfe_years)
-    return len(pairs), len(facts.dfe_years)
+    adapter.write_server_sharing(url, pairs, years)
+    return len(pairs), len(years)
 
 
 def _server_url() -> str | None:

@@ -181,7 +181,9 @@ def benchmarks_csv(data: dict[str, Any]) -> str:
 def pack_response(portal: Portal, code: str, year: int | None, fmt: str, part: str = "pack") -> FileResponse:
     if fmt not in adapter.PACK_FORMATS:
         raise HTTPException(404, f"Packs come as {', '.join(adapter.PACK_FORMATS)}.")
-    files = adapter.pack_files(code, year, fmt, portal.cache_dir / "packs")
+    files = adapter.pack_files(
+        code, year, fmt, portal.cache_dir / "packs", portal.pack_views, portal.pack_sharing_key()
+    )
     chosen = files[1] if part == "notes" and len(files) > 1 else files[0]
     return FileResponse(chosen, media_type=MEDIA_TYPES[fmt], filename=chosen.name)
 
@@ -189,7 +191,7 @@ def pack_response(portal: Portal, code: str, year: int | None, fmt: str, part: s
 def table_response(portal: Portal, table: str, fmt: str) -> FileResponse:
     if table not in adapter.PUBLISHED_TABLES or fmt not in TABLE_FORMATS:
         raise HTTPException(404, "Not found.")
-    version, path = adapter.published_table_file(table, fmt, portal.cache_dir / "tables")
+    version, path = adapter.published_table_file(table, fmt, portal.cache_dir / "tables", portal.reader)
     return FileResponse(path, media_type=MEDIA_TYPES[fmt], filename=f"{table}_{version}.{fmt}")
 
 

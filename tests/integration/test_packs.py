@@ -30,6 +30,7 @@ from orchestration.lib.publish.packs import PACK_FORMATS, content
 from orchestration.lib.publish.packs.html import write_html
 from orchestration.lib.publish.packs.model import FIGURE_COLUMNS, SYNTHETIC_PAGE_MARK
 from orchestration.lib.publish.packs.xlsx import write_xlsx
+from portal.figures import configured_pack_views
 from tests.conftest import TEST_PSEUDONYM_KEY
 from tests.integration.helpers import run_pipeline
 
@@ -806,7 +807,7 @@ def printed(published: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
     missing = [tool for tool in PRINT_TOOLS if shutil.which(tool) is None]
     if missing or not pack_screens.CHROMIUM.exists():
         pytest.skip(f"printing needs {pack_screens.CHROMIUM}, LibreOffice and poppler-utils (missing: {missing})")
-    pack = content.build_pack(CASES["reorganised"]["ask"])
+    pack = content.build_pack(CASES["reorganised"]["ask"], None, configured_pack_views())
     pack.is_synthetic = True
     folder = tmp_path_factory.mktemp("printed")
     page, workbook = write_html(pack, folder / "pack.html"), write_xlsx(pack, folder / "pack.xlsx")

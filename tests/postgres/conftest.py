@@ -8,14 +8,22 @@ the portal tests' agreement (tests/portal/agreement.toml) says who shares provis
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from orchestration import runner
 from orchestration.cli import main
+from orchestration.lib import paths
 from orchestration.lib.server.throwaway import ServerUnavailable, ThrowawayServer, throwaway_server
 from tests.integration.helpers import built_once, private_copy, publish_scenario
 from tests.portal.conftest import AGREEMENT, portal_base, portal_root  # noqa: F401 (fixtures: the portal tests' scenario)
@@ -71,3 +79,48 @@ def embedded_root(embedded_base: Path, tmp_path_factory: pytest.TempPathFactory)
     """A private copy of the scenario for one test module, with the environment pointing at it."""
     with private_copy(embedded_base, tmp_path_factory, AGREEMENT, "server") as root:
         yield root
+
+
+DAEMON_START_SECONDS = 120
+
+
+@contextlib.contextmanager
+def dagster_daemon(log: Path) -> Iterator[None]:
+    """`dagster-daemon run` on the shared deployment's storage (WORKFORCE_WAREHOUSE_URL set), as a
+    deployment runs it, until its run queue is beating. The landing-zone sensor is stopped first:
+    the tests start the runs they mean to, and the sensor's first look would queue a rebuild."""
+    runner.prepare_environment()
+    workspace = str(paths.PROJECT_ROOT / "workspace.yaml")
+    tool = Path(sys.executable).with_name
+    stopped = subprocess.run(
+        [str(tool("dagster")), "sensor", "stop", "landing_zone_sensor", "-w", workspace],
+        cwd=paths.PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert stopped.returncode == 0, stopped.stderr
+    with log.open("w") as sink:
+        daemon = subprocess.Popen(
+            [str(tool("dagster-daemon")), "run", "-w", workspace],
+            cwd=paths.PROJECT_ROOT,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its code server and runs go with it when it is stopped
+        )
+        try:
+            import dagster as dg
+
+            with dg.DagsterInstance.get() as instance:
+                deadline = time.monotonic() + DAEMON_START_SECONDS
+                while runner.QUEUE_DAEMON not in instance.get_daemon_heartbeats():
+                    assert daemon.poll() is None, f"dagster-daemon stopped: {log.read_text()[-3000:]}"
+                    assert time.monotonic() < deadline, f"no daemon heartbeat: {log.read_text()[-3000:]}"
+                    time.sleep(1)
+            yield
+        finally:
+            os.killpg(daemon.pid, signal.SIGTERM)
+            try:
+                daemon.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(daemon.pid, signal.SIGKILL)
+                daemon.wait()

@@ -29,11 +29,11 @@ from orchestration.lib import paths
 from orchestration.lib.publish import postgres, publication
 from orchestration.lib.server import access
 from orchestration.runner import summaries_dir
-from portal import adapter, agreement, figures, server_access
+from portal import adapter, agreement, figures
 from synthetic import generate_returns
 from tests.integration.helpers import run_pipeline
 from tests.portal.conftest import AGREEMENT
-from tests.postgres.conftest import RETURN_COUNCILS
+from tests.postgres.conftest import RETURN_COUNCILS, dagster_daemon
 
 READERS = 20
 # During the rebuild, half of the 20 read the server and half the portal's API, pausing between
@@ -193,14 +193,16 @@ def rebuild(embedded_root: Path, pg_database: str, tmp_path_factory: pytest.Temp
         settings = load_settings(republish="off")
         tokens = _accounts(PostgresStore(settings.database_url))
         app = create_app(settings)
-        log = tmp_path_factory.mktemp("rebuild") / "workforce_run.log"
+        logs = tmp_path_factory.mktemp("rebuild")
+        log = logs / "workforce_run.log"
         with (
+            dagster_daemon(logs / "dagster_daemon.log"),
             server_readers(pg_database, FROM_RETURNS, READERS // 2, REBUILD_PAUSE) as server_reads,
             api_readers(app, tokens["301"], READERS // 2, REBUILD_PAUSE) as api_reads,
             log.open("w") as sink,
         ):
-            # Its own process, as in a deployment: the portal's validation may open the working
-            # warehouse read-only, which a process writing it in-process could not share.
+            # `workforce run` queues the rebuild and the daemon runs it in its own process, as in a
+            # deployment (the portal's validation may open the working warehouse read-only).
             rebuilding = subprocess.Popen(
                 [sys.executable, "-m", "orchestration.cli", "run"],
                 stdout=sink,
@@ -267,13 +269,17 @@ def test_no_upload_is_lost(rebuild: Rebuild, server: str) -> None:
     assert {*UPLOADERS, *RETURN_COUNCILS} <= {row[0] for row in councils}
 
 
-def test_the_runs_history_is_on_the_server(rebuild: Rebuild, server: str) -> None:
-    """`workforce run` records its run in Dagster's storage on the server, where the UI, the daemon
-    and the portal's engineer pages read it."""
+def test_the_runs_history_and_queue_are_on_the_server(rebuild: Rebuild, server: str) -> None:
+    """`workforce run` queues its run in Dagster's storage on the server, where the daemon starts it
+    and the UI and the portal's engineer pages read it."""
     run_id = rebuild.run_summary["run_id"]
     with psycopg.connect(server) as con:
         recorded = con.execute("select status from runs where run_id = %s", [run_id]).fetchall()
+        query = "select dagster_event_type from event_logs where run_id = %s"
+        events = {row[0] for row in con.execute(query, [run_id])}
     assert recorded == [("SUCCESS",)]
+    # It waited in the run queue the UI, the sensor and the schedule use, and the daemon started it.
+    assert {"PIPELINE_ENQUEUED", "PIPELINE_STARTING", "PIPELINE_SUCCESS"} <= events
     assert run_id in {run.run_id for run in adapter.dagster_runs()}
 
 
@@ -287,7 +293,7 @@ def _sharing(server: str) -> tuple[figures.Facts, set[tuple[str, str]], set[tupl
     """(published facts, the pairs the agreement gives, the pairs and DfE years on the server)."""
     with duckdb.connect(str(published_database()), read_only=True) as cur:
         facts = figures.facts(cur)
-    expected = server_access.provisional_viewers(agreement.load(AGREEMENT), facts)
+    expected = figures.provisional_viewers(agreement.load(AGREEMENT), facts)
     with psycopg.connect(server) as con:
         pairs = set(con.execute("select owner_old_la_code, viewer_old_la_code from access.provisional_viewers"))
         years = {row[0] for row in con.execute("select time_period from access.dfe_published_years")}

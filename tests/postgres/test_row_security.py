@@ -21,7 +21,7 @@ from orchestration.cli import main
 from orchestration.lib import paths
 from orchestration.lib.publish import postgres, publication
 from orchestration.lib.server import access
-from portal import agreement, figures, server_access
+from portal import agreement, figures
 from tests.portal.conftest import AGREEMENT
 
 PROVISIONAL_YEAR = 2024
@@ -46,7 +46,7 @@ def server(embedded_root: Path, pg_database: str) -> Iterator[str]:
     postgres.publish(pg_database, published_database(), manifest, list(publication.PUBLISHED_TABLES), keep=5)
     facts = published_facts()
     assert PROVISIONAL_YEAR in facts.dfe_years
-    pairs = server_access.provisional_viewers(agreement.load(AGREEMENT), facts)
+    pairs = figures.provisional_viewers(agreement.load(AGREEMENT), facts)
     access.write_sharing(pg_database, pairs, facts.dfe_years - {PROVISIONAL_YEAR})
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WORKFORCE_WAREHOUSE_URL", pg_database)

@@ -1,5 +1,6 @@
 """Every run the Dagster daemon finishes (started from the UI, the sensor or the schedule under
-`make dev`) gets the same run summary JSON and alerts as `workforce run`: see runner.finish.
+`make dev` or the shared deployment's daemon) gets the same run summary JSON and alerts as
+`workforce run`: see runner.finish. A run `workforce run` queued is its to report on.
 
 Two run-status sensors, one for runs that succeeded (which may still have quarantined or refused
 files) and one for runs that failed (a step failed, or a blocking check stopped publishing).
@@ -12,6 +13,8 @@ from orchestration import runner
 
 def _summarise(context: dg.RunStatusSensorContext) -> None:
     run_id = context.dagster_run.run_id
+    if context.dagster_run.tags.get(runner.REPORTED_BY_CLI_TAG):
+        return  # queued by `workforce run`, which reports on it itself
     stats = context.instance.get_run_stats(run_id)
     seconds = (stats.end_time or 0.0) - (stats.start_time or stats.end_time or 0.0)
     report = runner.report_for_run(context.instance, run_id, seconds)

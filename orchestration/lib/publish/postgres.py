@@ -102,9 +102,13 @@ def _publisher(url: str) -> Iterator[psycopg.Connection]:
                 )"""
             )
             access.ensure_roles(con)
-            # The portal asks which version is current (to key what it caches), and nothing else.
+            # The portal asks which version is current (to key what it caches) and when it was published (a
+            # pack says so), and nothing else.
             con.execute(f"grant usage on schema {HISTORY_SCHEMA} to {access.PORTAL_GROUP}")
-            con.execute(f"grant select (version, is_current) on {HISTORY_SCHEMA}.versions to {access.PORTAL_GROUP}")
+            con.execute(
+                f"grant select (version, published_at, is_current) on {HISTORY_SCHEMA}.versions "
+                f"to {access.PORTAL_GROUP}"
+            )
             con.commit()
             yield con
         finally:

@@ -82,6 +82,11 @@ do $$ begin
     if not exists (select from pg_roles where rolname = '{PORTAL_GROUP}') then
         create role {PORTAL_GROUP} nologin;
     end if;
+    -- The warehouse's own login builds packs as the portal does, taking the portal group's role
+    -- (and so its row policies) for the council a pack is for (packs/source.py).
+    if not pg_has_role(current_user, '{PORTAL_GROUP}', 'member') then
+        execute format('grant {PORTAL_GROUP} to %I', current_user);
+    end if;
 end $$;
 create schema if not exists {ACCESS_SCHEMA};
 create table if not exists {ACCESS_SCHEMA}.council_logins (
@@ -118,6 +123,25 @@ create policy portal_reads_sharing on {ACCESS_SCHEMA}.provisional_viewers for se
 """
 
 
+_ACTING_SETTING = f"current_setting('{ACTING_COUNCIL}', true)"
+
+
+def visible_condition(table: str, acting_for: str) -> str | None:
+    """SQL over a row of a published `table`: true when the council `acting_for` (an SQL
+    expression giving its code, or EVERY_COUNCIL) may see it; None when every row is for everyone.
+
+    The portal's policy on the server, and the DuckDB copy's views a pack reads through
+    (packs/source.py), are this one condition, over the same two `access` tables."""
+    restricted = RESTRICTED_ROWS.get(table)
+    if restricted is None:
+        return None
+    return (
+        f"{acting_for} = '{EVERY_COUNCIL}' or not ({restricted.provisional_when}) or {restricted.owner_column} in "
+        f"(select v.owner_old_la_code from {ACCESS_SCHEMA}.provisional_viewers as v "
+        f"where v.viewer_old_la_code = {acting_for})"
+    )
+
+
 def ensure_roles(con: psycopg.Connection) -> None:
     """Create the reader groups and the access tables if they are missing (idempotent)."""
     con.execute(_SETUP)
@@ -127,7 +151,6 @@ def protect(con: psycopg.Connection, schema: str, tables: list[str]) -> None:
     """Grant the readers SELECT on published tables and put the row policies on them. Idempotent,
     and it changes a table only where a grant or policy is missing: a policy change takes a lock
     that makes readers wait, so publishing calls this before its swap, not inside it."""
-    acting_for = sql.SQL("current_setting({}, true)").format(sql.Literal(ACTING_COUNCIL))
     access_schema = sql.Identifier(ACCESS_SCHEMA)
     for table in tables:
         qualified = sql.Identifier(schema, table)
@@ -151,19 +174,7 @@ def protect(con: psycopg.Connection, schema: str, tables: list[str]) -> None:
                     "where l.role_name = current_user)"
                 ).format(provisional=provisional, owner=owner, access=access_schema),
             ),
-            "portal_reads_for_its_council": (
-                PORTAL_GROUP,
-                sql.SQL(
-                    "{acting} = {every} or not ({provisional}) or {owner} in (select v.owner_old_la_code "
-                    "from {access}.provisional_viewers as v where v.viewer_old_la_code = {acting})"
-                ).format(
-                    acting=acting_for,
-                    every=sql.Literal(EVERY_COUNCIL),
-                    provisional=provisional,
-                    owner=owner,
-                    access=access_schema,
-                ),
-            ),
+            "portal_reads_for_its_council": (PORTAL_GROUP, sql.SQL(visible_condition(table, _ACTING_SETTING) or "")),
         }
         existing = {
             row[0]

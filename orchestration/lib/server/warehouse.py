@@ -165,19 +165,28 @@ def existing_relations(url: str) -> set[tuple[str, str]]:
 
 def read_table(url: str, qualified_table: str, order_by: tuple[str, ...] = ()) -> pa.Table:
     """A table on the server as Arrow, each column with the type DuckDB gives the same column."""
-    schema, table = qualified_table.split(".")
     with connect(url) as con:
-        kinds = con.execute(
-            "select a.attname, format_type(a.atttypid, a.atttypmod) from pg_attribute as a "
-            "join pg_class as c on c.oid = a.attrelid join pg_namespace as n on n.oid = c.relnamespace "
-            "where n.nspname = %s and c.relname = %s and a.attnum > 0 and not a.attisdropped order by a.attnum",
-            [schema, table],
-        ).fetchall()
-        if not kinds:
-            raise ServerWarehouseError(f"{qualified_table} is not on the warehouse server: has dbt built it there?")
-        order = sql.SQL(", ").join(map(sql.Identifier, order_by))
-        query = sql.SQL("select * from {}").format(sql.Identifier(schema, table))
-        rows = con.execute(query + sql.SQL(" order by {}").format(order) if order_by else query).fetchall()
+        return table_as_arrow(con, qualified_table, order_by)
+
+
+def table_as_arrow(con: psycopg.Connection, qualified_table: str, order_by: tuple[str, ...] = ()) -> pa.Table:
+    """`read_table` on an open connection (in its transaction, as its role). Rows in `order_by`'s
+    order, text compared byte by byte as DuckDB does, so a file written from it is the DuckDB one."""
+    schema, table = qualified_table.split(".")
+    kinds = con.execute(
+        "select a.attname, format_type(a.atttypid, a.atttypmod) from pg_attribute as a "
+        "join pg_class as c on c.oid = a.attrelid join pg_namespace as n on n.oid = c.relnamespace "
+        "where n.nspname = %s and c.relname = %s and a.attnum > 0 and not a.attisdropped order by a.attnum",
+        [schema, table],
+    ).fetchall()
+    if not kinds:
+        raise ServerWarehouseError(f"{qualified_table} is not on the warehouse server: has dbt built it there?")
+    texts = {name for name, kind in kinds if kind == "text" or kind.startswith("character varying")}
+    order = sql.SQL(", ").join(
+        sql.SQL('{} collate "C"').format(sql.Identifier(c)) if c in texts else sql.Identifier(c) for c in order_by
+    )
+    query = sql.SQL("select * from {}").format(sql.Identifier(schema, table))
+    rows = con.execute(query + sql.SQL(" order by {}").format(order) if order_by else query).fetchall()
     arrow_schema = pa.schema([(name, _arrow_type(kind)) for name, kind in kinds])
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in kinds]
     return pa.table(

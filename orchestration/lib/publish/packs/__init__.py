@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from orchestration.lib import paths
 from orchestration.lib.publish.packs.formats import DEFAULT_FORMAT, PACK_FORMATS
 from orchestration.lib.publish.packs.lookup import PackError
+
+if TYPE_CHECKING:  # `workforce --help` imports this package and must stay instant
+    from orchestration.lib.publish.packs.source import ViewOpener
 
 __all__ = ["DEFAULT_FORMAT", "PACK_FORMATS", "PackError", "default_path", "write_pack"]
 
@@ -26,13 +30,14 @@ def default_path(code: str, year: int, fmt: str) -> Path:
     return packs_dir() / f"{safe}_{year}.{fmt}"
 
 
-def write_pack(asked: str, year: int | None = None, fmt: str = DEFAULT_FORMAT, out: Path | None = None) -> list[Path]:
-    """Build the pack and write it; returns the files written (the CSV has a notes file beside it)."""
+def write_pack(asked: str, year: int | None, fmt: str, views: ViewOpener, out: Path | None = None) -> list[Path]:
+    """Build the pack from the published version `views` opens (source.py) and write it; returns
+    the files written (the CSV has a notes file beside it)."""
     from orchestration.lib.publish.packs import content
 
     if fmt not in PACK_FORMATS:
         raise PackError(f"Unknown format '{fmt}': choose one of {', '.join(PACK_FORMATS)}.")
-    pack = content.build_pack(asked, year)
+    pack = content.build_pack(asked, year, views)
     target = out or default_path(pack.unit.code, pack.year, fmt)
     target.parent.mkdir(parents=True, exist_ok=True)
     return PACK_FORMATS[fmt].write(pack, target)

@@ -12,18 +12,13 @@ small bases are shown beside the value, which is then not ranked.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-import duckdb
 import pandas as pd
 
-from orchestration.lib import paths
-from orchestration.lib.publish import publication
 from orchestration.lib.publish.packs import suppression
 from orchestration.lib.publish.packs.format import published
 from orchestration.lib.publish.packs.lookup import (
     Council,
-    PackError,
     choose_year,
     councils,
     predecessors,
@@ -35,9 +30,13 @@ from orchestration.lib.publish.packs.model import (
     FIGURE_COLUMNS,
     MISSING_SYMBOL,
     NEIGHBOUR_COLUMNS,
+    PROVISIONAL_GROUP_MINIMUM,
     RANKING_COLUMNS,
     ROLES,
     SYMBOLS,
+    THIN_PROVISIONAL_GROUP,
+    WITHHELD_BY_AGREEMENT,
+    WITHHELD_FLAG,
     Inspection,
     JudgementInForce,
     Measure,
@@ -46,43 +45,37 @@ from orchestration.lib.publish.packs.model import (
     load_measures,
 )
 from orchestration.lib.publish.packs.notes import pack_notes
+from orchestration.lib.publish.packs.source import PublishedView, ViewOpener
 
 _NOTE_PATTERN = re.compile(rf"(\w+) ({'|'.join(SYMBOLS)}): ([^;]+)")
 SMALL_BASE_FLAG = "small base"
 
 
-def published_folder() -> Path:
-    """The published version folder, resolved once so the tables and the manifest are one version
-    even if a publish switches the link meanwhile."""
-    folder = paths.published_dir().resolve()
-    if not (folder / publication.PUBLISHED_DB_NAME).exists():
-        raise PackError(f"Nothing is published yet under {paths.published_dir()}: run `workforce run` first.", 1)
-    return folder
-
-
-def build_pack(asked: str, year: int | None = None) -> Pack:
-    """The pack for the council `asked` (code, ONS code or name) in `year` (default: its latest)."""
-    folder = published_folder()
-    manifest = publication.read_manifest(folder.name) or {}
-    with duckdb.connect(str(folder / publication.PUBLISHED_DB_NAME), read_only=True) as con:
-        measures = load_measures(con)
-        every = councils(con)
+def build_pack(asked: str, year: int | None, open_view: ViewOpener) -> Pack:
+    """The pack for the council `asked` (code, ONS code or name) in `year` (default: its latest),
+    from the published version `open_view` gives, as that council may see it (source.py)."""
+    with open_view() as view:
+        measures = load_measures(view)
+        every = councils(view)
         request = resolve(every, asked)
         unit = request.unit
+        asked_for = request.asked_for
+        view.act_for(asked_for.members[0] if asked_for.members else asked_for.code)
         replaced = predecessors(every, unit)
-        chosen = choose_year(con, unit, year, replaced)
-        chain = _figures_chain(con, unit, chosen, replaced)
+        chosen = choose_year(view, unit, year, replaced)
+        chain = _figures_chain(view, unit, chosen, replaced)
         previous = chosen - 1 if chosen - 1 in chain else None
 
-        con.register("pack_years", pd.DataFrame(list(chain.items()), columns=["time_period", "area_code"]))
-        unit_rows = _unit_rows(con, measures)
-        benchmark_rows = _benchmark_rows(con)
-        group_synthetic = _group_synthetic(con)
-        neighbour_rows = _neighbour_rows(con, unit.code, chosen)
-        ranking_rows = _ranking_rows(con, chosen)
-        inspections = _latest_inspections(con, unit)
+        unit_rows = _unit_rows(view, measures, chain)
+        benchmark_rows = _benchmark_rows(view, chain)
+        group_synthetic = _group_synthetic(view, chain)
+        pooled = _pooled_councils(view, chain)
+        neighbour_rows = _neighbour_rows(view, unit.code, chosen)
+        ranking_rows = _ranking_rows(view, chosen)
+        inspections = _latest_inspections(view, unit)
+        version, published_at = view.version, view.published_at
 
-    figures = _figures(measures, chain, chosen, previous, unit_rows, benchmark_rows, group_synthetic)
+    figures = _figures(measures, chain, chosen, previous, unit_rows, benchmark_rows, group_synthetic, pooled)
     sources = {
         year: YearSource(
             year,
@@ -101,6 +94,8 @@ def build_pack(asked: str, year: int | None = None) -> Pack:
     }
     sn_model = next((r["sn_model"] for r in benchmark_rows if r["time_period"] == chosen and r["sn_model"]), None)
     listed = sorted({(r["neighbour_rank"], r["neighbour_old_la_code"]) for r in neighbour_rows})
+    withheld = _withheld_neighbours(unit, sn_model, listed, every)
+    listed = sorted([*listed, *((rank, council.code) for rank, council in withheld)])
     pack = Pack(
         unit=unit,
         asked_for=request.asked_for,
@@ -116,28 +111,28 @@ def build_pack(asked: str, year: int | None = None) -> Pack:
         latest_inspections=tuple(i for i in inspections if i),
         not_inspected=tuple(every[c] for c, i in zip(unit.members, inspections, strict=True) if i is None),
         region_name=unit.region_name,
-        published_version=manifest.get("version"),
-        published_at=manifest.get("published_at"),
+        published_version=version,
+        published_at=published_at,
+        withheld_neighbours=withheld,
     )
     pack.neighbours_table = _neighbours_table(pack, neighbour_rows, every)
     pack.ranking = _ranking(pack, ranking_rows)
+    pack.withheld_from_ranking = _withheld_from_ranking(ranking_rows)
     pack.is_synthetic = bool(figures.is_synthetic.any()) or any(pack.ranking.is_synthetic_row)
     pack.ranking = pack.ranking.drop(columns="is_synthetic_row")
     pack.notes = pack_notes(pack, every, replaced)
     return pack
 
 
-def _figures_chain(
-    con: duckdb.DuckDBPyConnection, unit: Council, year: int, replaced: tuple[str, ...]
-) -> dict[int, str]:
+def _figures_chain(view: PublishedView, unit: Council, year: int, replaced: tuple[str, ...]) -> dict[int, str]:
     """Year → the code whose figures stand for the unit, back from `year` over every year held.
 
     Before a reorganisation the unit's figures are its predecessor's, but only when there was a
     single one: three councils became Bournemouth, Christchurch and Poole, and their rates cannot
     be combined from the published rates, so that trend starts in 2019.
     """
-    own = set(unit_years(con, unit.code))
-    before = set(unit_years(con, replaced[0])) if len(replaced) == 1 else set()
+    own = set(unit_years(view, unit.code))
+    before = set(unit_years(view, replaced[0])) if len(replaced) == 1 else set()
     chain: dict[int, str] = {}
     for candidate in range(year, min(own | before | {year}) - 1, -1):
         if candidate in own:
@@ -149,17 +144,26 @@ def _figures_chain(
     return chain
 
 
-def _unit_rows(con: duckdb.DuckDBPyConnection, measures: dict[str, Measure]) -> dict[int, dict]:
+def _pack_years(chain: dict[int, str]) -> tuple[str, list]:
+    """The (year, unit) pairs whose figures the pack shows, as a `pack_years` CTE and its arguments."""
+    rows = ", ".join("(?, ?)" for _ in chain)
+    return f"with pack_years (time_period, area_code) as (values {rows})", [v for pair in chain.items() for v in pair]
+
+
+def _unit_rows(view: PublishedView, measures: dict[str, Measure], chain: dict[int, str]) -> dict[int, dict]:
     counts = ", ".join(f"i.{m.name}" for m in measures.values() if m.is_count)
-    cursor = con.execute(
+    pack_years, args = _pack_years(chain)
+    cursor = view.execute(
         f"""
+        {pack_years}
         select i.time_period, i.area_code, i.area_name, i.source, i.return_status, i.return_note,
             i.return_file_sha256, i.return_loaded_at, i.return_generated_at, i.quarantined_file_sha256,
             i.is_synthetic, i.suppression_notes, {counts}
         from fct_workforce_indicators as i
         inner join pack_years as y on i.time_period = y.time_period and i.area_code = y.area_code
         where i.geographic_level = 'Local authority'
-        """
+        """,
+        args,
     )
     names = [d[0] for d in cursor.description]
     found = {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
@@ -185,9 +189,11 @@ _ROUNDED_BENCHMARK_COLUMNS = (
 )
 
 
-def _benchmark_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    cursor = con.execute(
+def _benchmark_rows(view: PublishedView, chain: dict[int, str]) -> list[dict]:
+    pack_years, args = _pack_years(chain)
+    cursor = view.execute(
         f"""
+        {pack_years}
         select
             b.time_period, b.old_la_code, b.la_name, b.region_code, b.region_name, b.measure, m.decimals,
             {", ".join(f"b.{column}" for column in _ROUNDED_BENCHMARK_COLUMNS)},
@@ -200,7 +206,8 @@ def _benchmark_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:
         from fct_workforce_benchmarks as b
         inner join pack_years as y on b.time_period = y.time_period and b.old_la_code = y.area_code
         inner join dim_measures as m on b.measure = m.measure
-        """
+        """,
+        args,
     )
     names = [d[0] for d in cursor.description]
     rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -210,21 +217,56 @@ def _benchmark_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:
     return rows
 
 
-def _group_synthetic(con: duckdb.DuckDBPyConnection) -> dict[tuple[int, str, str], bool]:
+def _group_synthetic(view: PublishedView, chain: dict[int, str]) -> dict[tuple[int, str, str], bool]:
     """(year, level, area) → whether the group figure the pack shows is built from synthetic returns."""
-    rows = con.execute(
-        """
-        select i.time_period, i.geographic_level, i.area_code, i.is_synthetic
-        from fct_workforce_indicators as i
-        inner join pack_years as y on i.time_period = y.time_period
-        where i.geographic_level != 'Local authority'
-        """
+    marks = ", ".join("?" for _ in chain)
+    rows = view.execute(
+        f"""
+        select time_period, geographic_level, area_code, is_synthetic
+        from fct_workforce_indicators
+        where time_period in ({marks}) and geographic_level != 'Local authority'
+        """,
+        list(chain),
     ).fetchall()
     return {(year, level, code): bool(flag) for year, level, code, flag in rows}
 
 
-def _neighbour_rows(con: duckdb.DuckDBPyConnection, code: str, year: int) -> list[dict]:
-    cursor = con.execute(
+def _pooled_councils(view: PublishedView, chain: dict[int, str]) -> dict[tuple[int, str, str], int]:
+    """(year, region code or England's, measure) → how many councils' values the figure pools, of
+    those the council may see (on a provisional year, fewer than pooled when some are withheld from
+    it: the count can only err towards withholding a figure)."""
+    marks = ", ".join("?" for _ in chain)
+    counts: dict[tuple[int, str, str], int] = {}
+    for year, region, measure, units in view.execute(
+        f"""
+        select time_period, region_code, measure, count(la_value)
+        from fct_workforce_benchmarks
+        where time_period in ({marks})
+        group by time_period, region_code, measure
+        """,
+        list(chain),
+    ).fetchall():
+        counts[(year, region, measure)] = units
+        counts[(year, ENGLAND_CODE, measure)] = counts.get((year, ENGLAND_CODE, measure), 0) + units
+    return counts
+
+
+def _thin_provisional_groups(row: dict, pooled: dict[tuple[int, str, str], int]) -> set[str]:
+    """The comparators of a provisional year that pool fewer than PROVISIONAL_GROUP_MINIMUM other
+    councils: shown, each would let the council work out a neighbour's unpublished figure."""
+    if "provisional" not in (row["region_value_source"], row["england_value_source"]):
+        return set()
+    own = 1 if row["la_value"] is not None else 0
+    others = {
+        "statistical_neighbours": row["sn_neighbour_count"] or 0,
+        "region": pooled.get((row["time_period"], row["region_code"], row["measure"]), 0) - own,
+        "england": pooled.get((row["time_period"], ENGLAND_CODE, row["measure"]), 0) - own,
+    }
+    return {role for role, count in others.items() if count < PROVISIONAL_GROUP_MINIMUM}
+
+
+def _neighbour_rows(view: PublishedView, code: str, year: int) -> list[dict]:
+    cursor = view.execute(
         """
         select n.*, m.decimals, m.measure_label
         from fct_statistical_neighbour_values as n
@@ -238,8 +280,8 @@ def _neighbour_rows(con: duckdb.DuckDBPyConnection, code: str, year: int) -> lis
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _ranking_rows(con: duckdb.DuckDBPyConnection, year: int) -> list[dict]:
-    cursor = con.execute(
+def _ranking_rows(view: PublishedView, year: int) -> list[dict]:
+    cursor = view.execute(
         """
         select b.time_period, b.measure, m.measure_label, m.decimals, b.la_rank, b.ranked_units, b.old_la_code,
             b.la_name, b.la_value, b.quartile_band, b.is_synthetic
@@ -254,11 +296,11 @@ def _ranking_rows(con: duckdb.DuckDBPyConnection, year: int) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _latest_inspections(con: duckdb.DuckDBPyConnection, unit: Council) -> list[Inspection | None]:
+def _latest_inspections(view: PublishedView, unit: Council) -> list[Inspection | None]:
     """Each member council's latest inspection: Ofsted inspects the councils of a joint return apart."""
     found: list[Inspection | None] = []
     for code in unit.members:
-        row = con.execute(
+        row = view.execute(
             """
             select old_la_code, la_name, inspection_date, publication_date, inspection_type, overall_effectiveness,
                 impact_of_leaders, help_and_protection, children_in_care, care_leavers
@@ -347,6 +389,7 @@ def _figures(
     unit_rows: dict[int, dict],
     benchmark_rows: list[dict],
     group_synthetic: dict[tuple[int, str, str], bool],
+    pooled: dict[tuple[int, str, str], int],
 ) -> pd.DataFrame:
     comparison_years = {chosen, previous} - {None}
     benchmarked = [m for m, spec in measures.items() if spec.is_benchmarked]
@@ -384,13 +427,17 @@ def _figures(
                     else None,
                 }
             )
+            thin = _thin_provisional_groups(row, pooled)
             neighbours = f"Statistical neighbours of {row['la_name']}"
+            hidden = "statistical_neighbours" in thin
             records.append(
-                _group_record(year, "statistical_neighbours", code, neighbours, measure, row["sn_pooled_value"])
+                _group_record(
+                    year, "statistical_neighbours", code, neighbours, measure, row["sn_pooled_value"], thin=hidden
+                )
                 | {
                     "value_source": "recomputed",
-                    "sn_mean_value": row["sn_mean_value"],
-                    "sn_median_value": row["sn_median_value"],
+                    "sn_mean_value": None if hidden else row["sn_mean_value"],
+                    "sn_median_value": None if hidden else row["sn_median_value"],
                     "sn_neighbour_count": row["sn_neighbour_count"],
                     "sn_model": row["sn_model"],
                     "is_synthetic": group_synthetic.get((year, "Statistical neighbours", code), False),
@@ -400,14 +447,22 @@ def _figures(
                 ("region", "Regional", row["region_code"], row["region_name"]),
                 ("england", "National", ENGLAND_CODE, "England"),
             ):
+                hidden = role in thin
                 records.append(
                     _group_record(
-                        year, role, area_code, area_name, measure, row[f"{role}_value"], row[f"{role}_dfe_status"]
+                        year,
+                        role,
+                        area_code,
+                        area_name,
+                        measure,
+                        row[f"{role}_value"],
+                        row[f"{role}_dfe_status"],
+                        thin=hidden,
                     )
                     | {
                         "value_source": row[f"{role}_value_source"],
-                        "recomputed_value": row[f"{role}_recomputed_value"],
-                        "difference": row[f"{role}_difference"],
+                        "recomputed_value": None if hidden else row[f"{role}_recomputed_value"],
+                        "difference": None if hidden else row[f"{role}_difference"],
                         "is_synthetic": group_synthetic.get((year, level, area_code), False),
                     }
                 )
@@ -449,10 +504,22 @@ def _record(
 
 
 def _group_record(
-    year: int, role: str, code: str, name: str, measure: Measure, value: float | None, dfe_status: str | None = None
+    year: int,
+    role: str,
+    code: str,
+    name: str,
+    measure: Measure,
+    value: float | None,
+    dfe_status: str | None = None,
+    *,
+    thin: bool = False,
 ) -> dict:
-    """A comparator: its value, or `x` in its place; DfE's symbol for it (a `u` region) as its flag."""
-    symbol, meaning = ("", "") if value is not None else (MISSING_SYMBOL, SYMBOLS[MISSING_SYMBOL])
+    """A comparator: its value, or `x` in its place (also for a `thin` provisional group, with why);
+    DfE's symbol for it (a `u` region) as its flag."""
+    if thin and value is not None:
+        value, symbol, meaning = None, MISSING_SYMBOL, THIN_PROVISIONAL_GROUP
+    else:
+        symbol, meaning = ("", "") if value is not None else (MISSING_SYMBOL, SYMBOLS[MISSING_SYMBOL])
     flag = dfe_status or ""
     flag_meaning = f"DfE published {flag}: {SYMBOLS[flag]}; the value is recomputed" if flag else ""
     return _record(year, role, code, name, measure, value, symbol, meaning) | {
@@ -523,9 +590,56 @@ def _neighbours_table(pack: Pack, rows: list[dict], every: dict[str, Council]) -
                 "is_in_mean": bool(row["is_in_mean"]),
             }
         )
+    for rank, council in pack.withheld_neighbours:
+        records += [
+            {
+                "time_period": pack.year,
+                "neighbour_rank": rank,
+                "neighbour_old_la_code": council.code,
+                "neighbour_name": council.name,
+                "standing_for": "",
+                "measure": measure,
+                "measure_label": pack.measures[measure].label,
+                "value": None,
+                "flag": WITHHELD_FLAG,
+                "flag_meaning": WITHHELD_BY_AGREEMENT,
+                "is_in_mean": False,
+            }
+            for measure in pack.trend_measures
+        ]
     frame = pd.DataFrame.from_records(records, columns=list(NEIGHBOUR_COLUMNS))
     frame["value"] = frame["value"].astype("float64")
-    return frame
+    return frame.sort_values(["neighbour_rank"], kind="stable").reset_index(drop=True)
+
+
+def _withheld_neighbours(
+    unit: Council, sn_model: int | None, listed: list[tuple[int, str]], every: dict[str, Council]
+) -> tuple[tuple[int, Council], ...]:
+    """(rank, council) of each neighbour the model lists whose rows the council may not see.
+
+    A neighbour's rows are all there unless its figures that year are provisional and not shared
+    with the council (source.py): then none is, and it is named here from the model's list (a
+    joint return's is its lead council's), at its place in that list.
+    """
+    if sn_model is None:
+        return ()
+    lead = every[unit.members[0]] if unit.members else unit
+    shown = {code for _, code in listed}
+    return tuple(
+        (rank, every[code])
+        for rank, code in enumerate(lead.neighbours.get(sn_model, ()), start=1)
+        if code not in shown and code != unit.code and code not in unit.members and code in every
+    )
+
+
+def _withheld_from_ranking(rows: list[dict]) -> int:
+    """How many ranked councils the council may not see, for the measure missing most."""
+    shown: dict[str, int] = {}
+    ranked: dict[str, int] = {}
+    for row in rows:
+        shown[row["measure"]] = shown.get(row["measure"], 0) + 1
+        ranked[row["measure"]] = row["ranked_units"]
+    return max((ranked[m] - shown[m] for m in ranked), default=0)
 
 
 def _ranking(pack: Pack, rows: list[dict]) -> pd.DataFrame:

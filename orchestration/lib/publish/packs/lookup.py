@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only: `workforce --help` imports this package and must stay instant
-    import duckdb
+    from orchestration.lib.publish.packs.source import PublishedView
 
 SUGGESTIONS = 6
 
@@ -56,8 +56,8 @@ class Request:
     asked_for: Council
 
 
-def councils(con: duckdb.DuckDBPyConnection) -> dict[str, Council]:
-    rows = con.execute(
+def councils(view: PublishedView) -> dict[str, Council]:
+    rows = view.execute(
         """
         select old_la_code, la_name, new_la_code, la_status, region_name,
             is_joint_reporting_unit, member_old_la_codes, joint_reporting_unit_codes,
@@ -149,8 +149,8 @@ def _unknown_message(every: dict[str, Council], asked: str) -> str:
     return message + "\nAsk by 3-digit DfE code (e.g. 330), ONS code or full name."
 
 
-def unit_years(con: duckdb.DuckDBPyConnection, code: str) -> list[int]:
-    rows = con.execute(
+def unit_years(view: PublishedView, code: str) -> list[int]:
+    rows = view.execute(
         """
         select distinct time_period from fct_workforce_indicators
         where geographic_level = 'Local authority' and area_code = ?
@@ -161,8 +161,8 @@ def unit_years(con: duckdb.DuckDBPyConnection, code: str) -> list[int]:
     return [row[0] for row in rows]
 
 
-def published_years(con: duckdb.DuckDBPyConnection) -> list[int]:
-    rows = con.execute("select distinct time_period from fct_workforce_indicators order by 1").fetchall()
+def published_years(view: PublishedView) -> list[int]:
+    rows = view.execute("select distinct time_period from fct_workforce_indicators order by 1").fetchall()
     return [row[0] for row in rows]
 
 
@@ -172,9 +172,9 @@ def predecessors(every: dict[str, Council], unit: Council) -> tuple[str, ...]:
     return tuple(sorted(codes))
 
 
-def choose_year(con: duckdb.DuckDBPyConnection, unit: Council, year: int | None, replaced: tuple[str, ...]) -> int:
+def choose_year(view: PublishedView, unit: Council, year: int | None, replaced: tuple[str, ...]) -> int:
     """`year`, or the latest year with figures for the unit; PackError listing the years otherwise."""
-    available = unit_years(con, unit.code)
+    available = unit_years(view, unit.code)
     if not available:
         raise PackError(f"{unit.label} has no workforce figures in the published tables.")
     if year is None:
@@ -186,7 +186,7 @@ def choose_year(con: duckdb.DuckDBPyConnection, unit: Council, year: int | None,
         message += f" Before {available[0]} ask for the council it replaced: {', '.join(replaced)}."
     elif year > available[-1] and unit.successors:
         message += f" From {available[-1] + 1} ask for the councils that replaced it: {', '.join(unit.successors)}."
-    everywhere = published_years(con)
+    everywhere = published_years(view)
     if everywhere != available:
         message += f" The published tables cover {year_span(everywhere)}."
     raise PackError(message)

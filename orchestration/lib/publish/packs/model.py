@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import duckdb
 import pandas as pd
 
 from orchestration.lib import measures as registry
 from orchestration.lib.publish.packs.lookup import Council
+
+if TYPE_CHECKING:
+    from orchestration.lib.publish.packs.source import PublishedView
 
 ROLES = ("council", "statistical_neighbours", "region", "england")
 ENGLAND_CODE = "E92000001"
@@ -26,6 +29,14 @@ ENGLAND_CODE = "E92000001"
 # pack's own small-number suppression also shows `c`, with its own reason (see `suppression`).
 SYMBOLS = registry.dfe_symbols()
 MISSING_SYMBOL = "x"
+# Another council's provisional figure the reader's council may not see (packs/source.py): the
+# pack and the portal's pages say it in these words.
+WITHHELD_FLAG = "withheld"
+WITHHELD_BY_AGREEMENT = "provisional figure the council does not share with you under the data-sharing agreement"
+PROVISIONAL_GROUP_MINIMUM = 3
+"""A provisional neighbours/region/England figure is shown to a council only when it pools at least
+this many other councils, so no single council's unpublished figure can be worked out from it."""
+THIN_PROVISIONAL_GROUP = f"provisional figure pooling fewer than {PROVISIONAL_GROUP_MINIMUM} other councils"
 
 # Where a comparator comes from (the marts' *_value_source), as a reader is told.
 VALUE_SOURCES = {
@@ -187,6 +198,10 @@ class Pack:
     ranking: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(RANKING_COLUMNS)))
     is_synthetic: bool = False
     notes: list[Note] = field(default_factory=list)
+    withheld_neighbours: tuple[tuple[int, Council], ...] = ()
+    """(rank, council) of listed neighbours whose provisional figures the council may not see."""
+    withheld_from_ranking: int = 0
+    """How many ranked councils' provisional values the ranking leaves out, at most over the measures."""
 
     @property
     def comparison_years(self) -> tuple[int, ...]:
@@ -319,9 +334,9 @@ class Pack:
         return frame.sort_values(["time_period", "measure"], ascending=[False, True])
 
 
-def load_measures(con: duckdb.DuckDBPyConnection) -> dict[str, Measure]:
+def load_measures(view: PublishedView) -> dict[str, Measure]:
     """Every measure as published in dim_measures, in DfE's order."""
-    rows = con.execute(
+    rows = view.execute(
         """
         select measure, measure_label, kind, unit, decimals, polarity, is_benchmarked, in_pack_trends, definition
         from dim_measures

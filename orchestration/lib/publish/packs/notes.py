@@ -10,7 +10,7 @@ from __future__ import annotations
 from orchestration.lib import measures as registry
 from orchestration.lib.publish.packs.format import long_date
 from orchestration.lib.publish.packs.lookup import Council, year_span
-from orchestration.lib.publish.packs.model import SYMBOLS, SYNTHETIC_BANNER, VALUE_SOURCES, Note, Pack
+from orchestration.lib.publish.packs.model import SYMBOLS, SYNTHETIC_BANNER, VALUE_SOURCES, WITHHELD_FLAG, Note, Pack
 from orchestration.lib.publish.packs.suppression import SMALL_BASE_REASON, SMALL_COUNT_LIMIT
 
 FLAGS = "Flags"
@@ -212,6 +212,20 @@ def _neighbours(pack: Pack, every: dict[str, Council]) -> list[str]:
         f"{row.neighbour_name} stands for the figures of {row.standing_for} in {pack.year}."
         for row in standing.itertuples(index=False)
     ]
+    if pack.withheld_neighbours:
+        names = ", ".join(council.name for _, council in pack.withheld_neighbours)
+        found.append(
+            f"{WITHHELD_FLAG.capitalize()}: DfE has not published {pack.year}, and the {pack.year} figures of {names} "
+            f"(provisional, where they sent a return) are not shared with {pack.asked_for.name} under the "
+            "data-sharing agreement, so they are shown as x; the neighbours' pooled figure, mean and median are "
+            "worked out from every listed neighbour, theirs included."
+        )
+    if pack.withheld_from_ranking:
+        found.append(
+            f"Ranking: up to {pack.withheld_from_ranking} councils' provisional {pack.year} figures are not shared "
+            f"with {pack.asked_for.name} under the data-sharing agreement and are left out of the ranking lists; "
+            "ranks are among all councils ranked, so some rank numbers are missing."
+        )
     found.append(
         "Each listed neighbour counts once in the mean and median (a neighbour reorganised into two councils, "
         "such as Cumbria, takes their combined figure); the pooled figure sums every council standing for them "
