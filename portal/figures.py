@@ -160,13 +160,16 @@ class Viewer:
 
 
 def provisional_viewers(agreement: Agreement, facts: Facts, day: dt.date | None = None) -> set[tuple[str, str]]:
-    """(owner, viewer) pairs: the viewer council's users may see the owner unit's provisional figures."""
+    """(owner, viewer) pairs: the viewer council may see the owner unit's provisional figures.
+
+    Every council sees its own (a pack an engineer makes for a council outside the agreement is
+    still that council's); a council taking part on `day` (default today) also sees what the
+    others share with it."""
     pairs = set()
-    for viewer_code in agreement.participants:
-        if agreement.participant(viewer_code, day) is None:
-            continue
+    for viewer_code in facts.councils:
         viewer = Viewer(agreement, viewer_code, facts)
-        pairs.update((owner, viewer_code) for owner in facts.councils if viewer.may_see_provisional(owner))
+        sees = viewer.own if agreement.participant(viewer_code, day) is None else viewer.may_see_provisional
+        pairs.update((owner, viewer_code) for owner in facts.councils if sees(owner))
     return pairs
 
 

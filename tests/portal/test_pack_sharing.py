@@ -112,3 +112,14 @@ def test_a_pack_withholds_every_thin_provisional_group_figure_the_portal_withhol
     if code == "203":
         neighbours = pack[("turnover_rate_fte", "statistical_neighbours")]
         assert neighbours["sn_mean_value"] == neighbours["sn_median_value"] == "", "the mean of one gives it away"
+
+
+def test_a_council_outside_the_agreement_sees_its_own_provisional_figures_in_its_pack(
+    portal_root: Path, tmp_path: Path
+) -> None:
+    # 330 sent a 2024 return but takes no part: an engineer's pack for it has its own figures only.
+    pack = _extract("330", tmp_path)
+    own = [r for r in pack["figures"] if r["role"] == "council" and r["time_period"] == str(PROVISIONAL_YEAR)]
+    assert any(r["value"] != "" for r in own)
+    ranked = {row["old_la_code"] for row in pack["_ranking"]}
+    assert ranked == {"330"}, "nobody shares with a council outside the agreement"
