@@ -46,9 +46,10 @@ portal-bench: install portal-assets
 	$(BIN)/python -m portal.bench
 
 ## test: the whole test suite (CI runs exactly this), on two workers; each test module stays on one
-## worker, so its module fixtures (generated returns, a published warehouse) are built once
+## worker, so its module fixtures (generated returns, a published warehouse) are built once. Modules
+## go out in collection order, the longest first (tests/conftest.py), so neither worker ends alone.
 test: install portal-assets
-	$(BIN)/pytest -n 2 --dist loadscope
+	$(BIN)/pytest -n 2 --dist loadscope --no-loadscope-reorder
 
 ## dev: the Dagster UI on http://127.0.0.1:3000 with the whole lineage
 dev: install

@@ -20,14 +20,32 @@ TEST_PSEUDONYM_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbcc
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-# Modules that each run the pipeline on the server more than once, a few minutes of one worker.
-# `make test` gives each worker whole modules in collection order; collected last, these ran at
-# the end while the other worker sat idle.
-LONGEST_FIRST = ("tests/postgres/",)
+# The modules that take a worker longest (each over a minute, longest first; from `pytest
+# --durations=0` in CI). `make test` hands each worker whole modules in collection order: these go
+# first, so the short ones fill in at the end and neither worker finishes alone.
+LONGEST_FIRST = (
+    "tests/postgres/test_publish_on_server.py",
+    "tests/integration/test_pipeline_with_returns.py",
+    "tests/integration/test_publish_from_published_figures.py",
+    "tests/postgres/test_build_on_server.py",
+    "tests/integration/test_bench.py",
+    "tests/integration/test_landing_zone.py",
+    "tests/portal/test_access.py",
+    "tests/integration/test_run_writes_only_data.py",
+    "tests/postgres/test_row_security.py",
+    "tests/integration/test_councils_published_as_x.py",
+    "tests/integration/test_reconciliation.py",
+    "tests/portal/test_browser.py",
+)
+
+
+def _collection_rank(item: pytest.Item) -> int:
+    path = item.nodeid.split("::", 1)[0]
+    return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: not item.nodeid.startswith(LONGEST_FIRST))  # stable: modules keep their order
+    items.sort(key=_collection_rank)  # stable: the other modules keep their order
 
 
 @pytest.fixture(scope="session", autouse=True)

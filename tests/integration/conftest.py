@@ -16,6 +16,15 @@ from orchestration.lib.load.published import DFE_INDICATORS
 from orchestration.lib.load.returns import ReturnFile, ReturnLoader
 from synthetic import generate_returns
 from tests.conftest import TEST_PSEUDONYM_KEY
+from tests.integration.helpers import first_run_base
+
+
+@pytest.fixture
+def after_a_first_run(workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`workspace` as one clean run over its landing zone (DfE's and Ofsted's files) leaves it:
+    a copy of the session's first run (tests/integration/helpers.py `first_run_base`)."""
+    shutil.copytree(first_run_base(tmp_path_factory) / "data", workspace / "data", symlinks=True)
+    return workspace
 
 
 @pytest.fixture(scope="module")

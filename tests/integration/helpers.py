@@ -23,7 +23,7 @@ def run_pipeline(job: str = "full_rebuild", la_year: str | None = None) -> runne
     return runner.run_job(job, la_year=la_year)
 
 
-def scenario_environment(root: Path, agreement: Path) -> dict[str, str]:
+def scenario_environment(root: Path, agreement: Path | None = None) -> dict[str, str]:
     """The settings that point the whole project at a scenario's data folder and landing zone."""
     from tests.conftest import TEST_PSEUDONYM_KEY
 
@@ -32,8 +32,26 @@ def scenario_environment(root: Path, agreement: Path) -> dict[str, str]:
         "WORKFORCE_RAW_DIR": str(root / "raw"),
         "DAGSTER_HOME": str(root / "data" / "dagster_home"),
         "WORKFORCE_PSEUDONYM_KEY": TEST_PSEUDONYM_KEY,
-        "WORKFORCE_PORTAL_AGREEMENT": str(agreement),
+        **({"WORKFORCE_PORTAL_AGREEMENT": str(agreement)} if agreement else {}),
     }
+
+
+def first_run_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A landing zone of DfE's and Ofsted's published files only, after one clean run published
+    it: where many tests start. Built once per test session (a run is half a minute)."""
+
+    def build(root: Path) -> None:
+        for folder in ("dfe", "ofsted"):
+            shutil.copytree(paths.PROJECT_ROOT / "raw" / folder, root / "raw" / folder)
+        (root / "raw" / "returns").mkdir(parents=True)
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in scenario_environment(root).items():
+                patch.setenv(name, value)
+            patch.delenv("WORKFORCE_WAREHOUSE_URL", raising=False)
+            report = run_pipeline()
+            assert report.succeeded, report.describe()
+
+    return built_once(tmp_path_factory, "first_run_base", build)
 
 
 def publish_scenario(
@@ -70,7 +88,7 @@ def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Calla
 
 @contextmanager
 def private_copy(
-    shared: Path, tmp_path_factory: pytest.TempPathFactory, agreement: Path, prefix: str
+    shared: Path, tmp_path_factory: pytest.TempPathFactory, agreement: Path | None, prefix: str
 ) -> Iterator[Path]:
     """A copy of a built scenario that one test module may change, with the environment pointing at it."""
     root = tmp_path_factory.mktemp(prefix)

@@ -31,8 +31,7 @@ from orchestration.lib.publish.packs.html import write_html
 from orchestration.lib.publish.packs.model import FIGURE_COLUMNS, SYNTHETIC_PAGE_MARK
 from orchestration.lib.publish.packs.xlsx import write_xlsx
 from portal.figures import configured_pack_views
-from tests.conftest import TEST_PSEUDONYM_KEY
-from tests.integration.helpers import run_pipeline
+from tests.integration.helpers import first_run_base, private_copy
 
 BENCHMARKED = (
     "turnover_rate_fte",
@@ -117,20 +116,9 @@ SYMBOL_TEXTS = ("c", "x", "z", "u", "low")
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """One pipeline run for the module, in its own data folder (DfE's published figures only)."""
-    root = tmp_path_factory.mktemp("packs")
-    data, raw = root / "data", root / "raw"
-    for folder in ("dfe", "ofsted"):
-        shutil.copytree(paths.PROJECT_ROOT / "raw" / folder, raw / folder)
-    (raw / "returns").mkdir(parents=True)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("WORKFORCE_DATA_DIR", str(data))
-        patch.setenv("WORKFORCE_RAW_DIR", str(raw))
-        patch.setenv("DAGSTER_HOME", str(data / "dagster_home"))
-        patch.setenv("WORKFORCE_PSEUDONYM_KEY", TEST_PSEUDONYM_KEY)
-        report = run_pipeline()
-        assert report.succeeded, report.describe()
-        yield data / "published" / publication.PUBLISHED_DB_NAME
+    """A copy of one clean run for the module (DfE's published figures only)."""
+    with private_copy(first_run_base(tmp_path_factory), tmp_path_factory, None, "packs") as root:
+        yield root / "data" / "published" / publication.PUBLISHED_DB_NAME
 
 
 @pytest.fixture(scope="module")

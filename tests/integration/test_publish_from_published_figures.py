@@ -1,6 +1,7 @@
 """Write-audit-publish with no council returns: benchmarks come from DfE's published figures.
 
-Each test runs the real Dagster job in process against its own temporary warehouse.
+Each test runs the real Dagster job in process against its own temporary warehouse; all but the
+first start from a copy of one clean run (`after_a_first_run`).
 """
 
 from __future__ import annotations
@@ -61,8 +62,7 @@ def test_a_clean_run_publishes_every_table_read_only_with_a_manifest() -> None:
     assert england_2024 == [(13.9, 16.2)]
 
 
-def test_failing_mart_check_leaves_published_files_byte_identical_and_says_why() -> None:
-    assert run_pipeline().succeeded
+def test_failing_mart_check_leaves_published_files_byte_identical_and_says_why(after_a_first_run: Path) -> None:
     before = published_files()
     # A new release whose figure for one LA is negative: it loads (the raw suite accepts any
     # number) but the checks on the published marts refuse a negative count, so nothing is published.
@@ -77,8 +77,7 @@ def test_failing_mart_check_leaves_published_files_byte_identical_and_says_why()
     assert "Not published: the previously published files are unchanged." in report.describe()
 
 
-def test_republish_keeps_the_previous_version_and_rollback_restores_it() -> None:
-    assert run_pipeline().succeeded
+def test_republish_keeps_the_previous_version_and_rollback_restores_it(after_a_first_run: Path) -> None:
     first = publication.current_version()
     first_rows = published_tables()
     add_release([release_row(2025, "301", "Barking and Dagenham", "512.3")])
@@ -96,8 +95,9 @@ def test_republish_keeps_the_previous_version_and_rollback_restores_it() -> None
     assert published_tables() == first_rows
 
 
-def test_a_reader_holding_the_published_database_open_survives_a_rebuild(tmp_path: Path) -> None:
-    assert run_pipeline().succeeded
+def test_a_reader_holding_the_published_database_open_survives_a_rebuild(
+    after_a_first_run: Path, tmp_path: Path
+) -> None:
     database = (paths.published_dir() / publication.PUBLISHED_DB_NAME).resolve()
     reader_log = tmp_path / "reader.log"
     # A separate process opens the published DuckDB read-only and queries it continuously.

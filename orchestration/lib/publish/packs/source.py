@@ -15,7 +15,9 @@ in both places from the same two `access` tables:
   condition, over the same sharing written into an in-memory `access` database.
 
 A view starts acting for nobody, so until `act_for` names the council it returns no restricted
-row at all: the pack first finds which council it is for in the unrestricted tables.
+row at all: the pack first finds which council it is for in the unrestricted tables. The portal's
+pages read the server through the same transaction (`server_transaction`), acting for whoever is
+signed in.
 """
 
 from __future__ import annotations
