@@ -53,7 +53,11 @@ def _run(args: argparse.Namespace) -> int:
     runner.prepare_environment()
     report = None
     if paths.warehouse_server_url() and not args.here:
-        report = runner.queue_job(args.job, la_year=args.partition)
+        try:
+            report = runner.queue_job(args.job, la_year=args.partition)
+        except runner.QueueError as exc:
+            print(exc, file=sys.stderr)
+            return runner.EXIT_FAILED
         if report is None:
             print(
                 "No dagster-daemon is running for this deployment, so a queued run would never start: running "

@@ -1,4 +1,4 @@
-"""Run the warehouse's Dagster jobs in this process and say, in plain words, what happened.
+"""Run the warehouse's Dagster jobs and say, in plain words, what happened.
 
 `workforce run` (and so `make run`) comes through here: it makes sure the pseudonym key and the
 raw tables exist, runs the `full_rebuild` job over the whole landing zone in one run, prints
@@ -11,7 +11,9 @@ On the embedded default these runs use an in-memory Dagster instance. Everything
 between runs lives in the warehouse (load history, file hashes) and in the publication manifests.
 Runs started from the UI, the sensor or the schedule (`make dev`) are recorded in data/dagster_home.
 With WORKFORCE_WAREHOUSE_URL set (the shared deployment), Dagster's run, event and schedule
-storage is on that server and these runs are recorded there too, in one history with the others.
+storage is on that server, and `workforce run` puts its run in the run queue there (`queue_job`),
+where the dagster-daemon starts it in turn with the runs from the UI, the sensor and the schedule;
+with no daemon running it runs the job in this process, recorded in the same history.
 """
 
 from __future__ import annotations
@@ -307,6 +309,10 @@ REPORTED_BY_CLI_TAG = "workforce/reported_by_cli"
 daemon's run-summary sensors (defs/automation/alerts.py) leave the run alone."""
 
 
+class QueueError(RuntimeError):
+    """Dagster would not queue the run; nothing was started."""
+
+
 def queue_job(job_name: str, *, la_year: str | None = None) -> RunReport | None:
     """The shared deployment: put the run in Dagster's run queue on the server, where the daemon
     starts it when no other run holds the warehouse (runs from the UI, the sensor and the schedule
@@ -334,7 +340,7 @@ def queue_job(job_name: str, *, la_year: str | None = None) -> RunReport | None:
         cwd=paths.PROJECT_ROOT,
     )
     if launched.returncode != 0:
-        raise RuntimeError(f"Dagster did not queue the run: {(launched.stderr or launched.stdout).strip()[-2000:]}")
+        raise QueueError(f"Dagster did not queue the run: {(launched.stderr or launched.stdout).strip()[-2000:]}")
     log.info("run: %s queued as run %s; the Dagster daemon starts it when the queue allows", job_name, run_id)
     status = None
     while status not in _finished_statuses():

@@ -7,6 +7,7 @@ Worker-level rows reach the server only in schemas no reader role can use.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ import psycopg
 import pytest
 
 from orchestration import runner
+from orchestration.cli import main
 from orchestration.lib import paths, warehouse
 from orchestration.lib.publish import publication
 from orchestration.lib.server import access
@@ -126,9 +128,12 @@ def test_raw_tables_are_written_to_the_server_load_by_load(built: tuple[str, Any
         assert server.execute(count).fetchone() == con.execute(count).fetchone()
 
 
-def test_a_resubmission_republishes_on_the_server(built: tuple[str, Any, Any]) -> None:
+def test_a_resubmission_republishes_on_the_server(
+    built: tuple[str, Any, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
     """A council's corrected return: the republish writes its load to the server, rebuilds there
-    what it changes, and the server and the version's files publish its figures."""
+    what it changes, and the server and the version's files publish its figures. No daemon runs
+    for this server, so `workforce run` says so and runs the job itself."""
     url, _, _ = built
     before = publication.read_manifest()
     assert before is not None
@@ -136,10 +141,15 @@ def test_a_resubmission_republishes_on_the_server(built: tuple[str, Any, Any]) -
     generate_returns(out_dir=paths.returns_dir(), seed=99, years=[2024], la_codes=["301"])
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WORKFORCE_WAREHOUSE_URL", url)
-        report = run_pipeline("republish_returns", la_year="301|2024")
-    assert report.succeeded and report.published_version, report.describe()
+        patch.setattr(runner, "show_progress", lambda: None)  # keeps the test process's logging as it was
+        exit_code = main(["run", "--job", "republish_returns", "--partition", "301|2024"])
+    said = capsys.readouterr()
+    assert exit_code == runner.EXIT_CLEAN, said.out[-3000:]
+    assert "No dagster-daemon is running for this deployment" in said.err
+    report = json.loads((runner.summaries_dir() / "latest.json").read_text(encoding="utf-8"))
+    assert report["job"] == "republish_returns" and report["published_version"]
     manifest = publication.read_manifest()
-    assert manifest is not None and manifest["version"] == report.published_version
+    assert manifest is not None and manifest["version"] == report["published_version"]
     sent = {(r["old_la_code"], r["collection_year"]): r["sha256"] for r in manifest["inputs"]["council_returns"]}
     figures = (
         "select inpost_fte, agency_fte, leavers_fte from {} "
@@ -152,7 +162,7 @@ def test_a_resubmission_republishes_on_the_server(built: tuple[str, Any, Any]) -
             "select file_sha256 from raw_csww.returns where old_la_code = '301' and collection_year = 2024"
         ).fetchall()
         assert con.execute("select version from publishing.versions where is_current").fetchone() == (
-            report.published_version,
+            report["published_version"],
         )
         published_on_server = con.execute(figures.format("published.fct_workforce_indicators")).fetchall()
     assert sent[("301", 2024)] != sent_before[("301", 2024)]
