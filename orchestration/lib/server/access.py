@@ -85,7 +85,11 @@ do $$ begin
     -- The warehouse's own login builds packs as the portal does, taking the portal group's role
     -- (and so its row policies) for the council a pack is for (packs/source.py).
     if not pg_has_role(current_user, '{PORTAL_GROUP}', 'member') then
-        execute format('grant {PORTAL_GROUP} to %I', current_user);
+        begin
+            execute format('grant {PORTAL_GROUP} to %I', current_user);
+        exception when insufficient_privilege then
+            raise notice 'an administrator grants {PORTAL_GROUP} to %, for packs made on the server', current_user;
+        end;
     end if;
 end $$;
 create schema if not exists {ACCESS_SCHEMA};

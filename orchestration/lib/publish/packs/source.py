@@ -125,16 +125,29 @@ class ServerView:
 def server_transaction(con: Any, acting_for: str = NOBODY, *, as_portal: bool = False) -> Iterator[ServerView]:
     """One transaction on `con` (made read-only REPEATABLE READ by its owner, so every statement
     reads one version) over the published tables, named unqualified, acting for `acting_for`."""
+    import psycopg
+
     from orchestration.lib.publish import postgres
 
     with con.transaction():
         if as_portal:
-            con.execute(f"set local role {access.PORTAL_GROUP}")
+            try:
+                con.execute(f"set local role {access.PORTAL_GROUP}")
+            except psycopg.errors.InsufficientPrivilege as exc:
+                raise PackError(
+                    f"The warehouse's login cannot take the {access.PORTAL_GROUP} role, under whose row policies "
+                    f"packs are read on the server: an administrator runs `grant {access.PORTAL_GROUP} to "
+                    f"<this login>` (docs/deployment.md). ({exc})",
+                    1,
+                ) from exc
         con.execute("select set_config('search_path', %s, true)", [postgres.PUBLISHED_SCHEMA])
         con.execute("select set_config(%s, %s, true)", [access.ACTING_COUNCIL, acting_for])
-        found = con.execute(
-            f"select version, published_at from {postgres.HISTORY_SCHEMA}.versions where is_current"
-        ).fetchone()
+        try:
+            found = con.execute(
+                f"select version, published_at from {postgres.HISTORY_SCHEMA}.versions where is_current"
+            ).fetchone()
+        except psycopg.errors.UndefinedTable:
+            found = None  # nothing was ever published on this server
         if found is None:
             raise PackError("Nothing is published on the warehouse server yet: the warehouse has not run.", 1)
         yield ServerView(con, found[0], found[1])
