@@ -230,7 +230,9 @@ class RunReport:
             lines.append(
                 f"Quarantined files, each with a report saying what to fix, are under {paths.quarantine_dir()}."
             )
-        lines.append(f"Finished in {self.seconds:.0f} s." + (f" Full log: {self.log_file}" if self.log_file else ""))
+        # A run the daemon ran (queued, or from the UI, the sensor or the schedule) logged to Dagster.
+        where = f" Full log: {self.log_file}" if self.log_file else f" Its log: the Dagster UI, run {self.run_id}."
+        lines.append(f"Finished in {self.seconds:.0f} s." + (where if self.log_file or self.run_id else ""))
         return "\n".join(lines)
 
     def _describe_not_loaded(self) -> list[str]:
@@ -342,10 +344,17 @@ def queue_job(job_name: str, *, la_year: str | None = None) -> RunReport | None:
     if launched.returncode != 0:
         raise QueueError(f"Dagster did not queue the run: {(launched.stderr or launched.stdout).strip()[-2000:]}")
     log.info("run: %s queued as run %s; the Dagster daemon starts it when the queue allows", job_name, run_id)
-    status = None
+    status, cursor = None, None
     while status not in _finished_statuses():
         time.sleep(QUEUE_POLL_SECONDS)
         run = instance.get_run_by_id(run_id)
+        # The run's own progress lines, as an in-process run prints them (not Dagster's events).
+        records = instance.get_records_for_run(run_id, cursor=cursor)
+        cursor = records.cursor
+        for record in records.records:
+            entry = record.event_log_entry
+            if entry.dagster_event is None and entry.level >= logging.INFO:
+                log.info("%s", entry.user_message)
         if run is not None and run.status != status:
             status = run.status
             log.info("run: %s %s", run_id, status.value.lower())

@@ -211,6 +211,8 @@ def rebuild(embedded_root: Path, pg_database: str, tmp_path_factory: pytest.Temp
             )
             uploads = _upload(app, tokens, returns)
             assert rebuilding.wait(timeout=600) == 0, log.read_text()
+            # The queued run's own progress reaches the command's output, as an in-process run's does.
+            assert "dbt: build started" in log.read_text(), log.read_text()
             run_summary = json.loads((summaries_dir() / "latest.json").read_text(encoding="utf-8"))
             # An upload that landed after the rebuild looked at the landing zone is the next run's.
             if not all(adapter.is_live(code, 2024, answer["sha256"]) for code, answer in uploads.items()):
